@@ -1,0 +1,224 @@
+"""The chain rule, written once: primitives, traces, and the backward pass.
+
+A `Primitive` is a numpy function plus one local gradient rule per argument (`vjp_rules.py` for
+reverse mode, `jvp_rules.py` for forward mode). The rules only know their own gate; everything
+else, visiting the graph and adding up contributions, happens here.
+
+Traces. Each transform (`grad`, `vjp`, `jvp`, ...) starts a new `Trace` and wraps its inputs in
+Tensors of that trace. Calling a primitive on them records a graph node (reverse mode) or carries a
+tangent along (forward mode). Tensors made with `requires_grad=True` belong to the eager trace,
+level 0. Transforms nest (grad of grad, jvp of grad): a Tensor of a newer trace wraps a value that
+may itself be a Tensor of an older trace. A primitive unwraps the newest trace among its arguments,
+computes on what is inside (which records on the older traces in turn), and wraps the result.
+Because the rules themselves are written with primitives, the backward pass of an inner trace is
+recorded by the outer ones: that is all higher-order derivatives need.
+"""
+
+import itertools
+
+import numpy as np
+
+from course.tensor import Tensor
+
+
+class Trace:
+    """One level of differentiation: reverse (records a graph) or forward (carries tangents)."""
+
+    __slots__ = ("level", "forward")
+
+    def __init__(self, level, forward=False):
+        self.level = level
+        self.forward = forward
+
+    def __repr__(self):
+        return f"Trace(level={self.level}, {'forward' if self.forward else 'reverse'})"
+
+
+EAGER = Trace(0)
+_next_level = itertools.count(1)
+
+
+def new_trace(forward=False):
+    """A trace newer (higher level) than every existing one."""
+    return Trace(next(_next_level), forward)
+
+
+def newest_trace(args):
+    """The trace with the highest level among `args`, or None; and whether any arg is a Tensor."""
+    top, any_tensor = None, False
+    for a in args:
+        if type(a) is Tensor:
+            any_tensor = True
+            t = a._trace
+            if t is not None and (top is None or t.level > top.level):
+                top = t
+    return top, any_tensor
+
+
+def unwrap_level(args, trace):
+    """Replace Tensors of `trace` (and constant Tensors) by the values inside them."""
+    return tuple(
+        a._value if type(a) is Tensor and (a._trace is trace or a._trace is None) else a
+        for a in args
+    )
+
+
+class Primitive:
+    """A differentiable function of arrays: `fn` computes, `vjps`/`jvps` hold the local rules.
+
+    A reverse rule has the signature `rule(g, ans, *args, **kwargs) -> gradient of one argument`
+    (g: upstream gradient, the shape of ans). A forward rule has the signature
+    `rule(t, ans, *args, **kwargs) -> tangent of ans` (t: the tangent of one argument).
+    The engine broadcasts and unbroadcasts the results: rules may return any broadcastable shape.
+    """
+
+    __slots__ = ("fn", "name", "vjps", "jvps", "vjp_argnum", "jvp_argnum")
+
+    def __init__(self, fn, name):
+        self.fn = fn
+        self.name = name
+        self.vjps = {}          # argnum -> reverse rule
+        self.jvps = {}          # argnum -> forward rule
+        self.vjp_argnum = None  # rule(argnum, g, ans, *args) for any argument (variadic ops)
+        self.jvp_argnum = None
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args, **kwargs):
+        top, any_tensor = newest_trace(args)
+        if top is None:
+            if not any_tensor:
+                return self.fn(*args, **kwargs)
+            return Tensor._make(self.fn(*unwrap_level(args, None), **kwargs))
+        inputs = unwrap_level(args, top)
+        value = self(*inputs, **kwargs)  # recurses into older traces, if any
+        if top.forward:
+            return record_forward(self, value, top, args, inputs, kwargs)
+        return record_reverse(self, value, top, args, inputs, kwargs)
+
+    def vjp(self, g, ans, inputs, kwargs, argnums):
+        """The gradients of the arguments `argnums`, given the upstream gradient g."""
+        return [self._rule(self.vjps, self.vjp_argnum, i, "reverse")(g, ans, *inputs, **kwargs)
+                for i in argnums]
+
+    def jvp(self, tangents, ans, inputs, kwargs):
+        """The tangent of ans, given (argnum, tangent) pairs for the traced arguments."""
+        total = None
+        for i, t in tangents:
+            contribution = self._rule(self.jvps, self.jvp_argnum, i, "forward")(
+                t, ans, *inputs, **kwargs)
+            contribution = broadcast_to_shape(contribution, shape_of(ans))
+            total = contribution if total is None else total + contribution
+        return total
+
+    def _rule(self, rules, argnum_rule, i, mode):
+        rule = rules.get(i)
+        if rule is not None:
+            return rule
+        if argnum_rule is not None:
+            return lambda *a, **k: argnum_rule(i, *a, **k)
+        raise NotImplementedError(
+            f"{self.name} has no {mode}-mode rule for argument {i}: it is not differentiable "
+            f"with respect to that argument")
+
+
+def record_reverse(op, value, trace, args, inputs, kwargs):
+    """A new graph node: remembers op, its traced parents, inputs and kwargs for the backward pass."""
+    parents = tuple((i, a) for i, a in enumerate(args) if type(a) is Tensor and a._trace is trace)
+    return Tensor._make(value, trace, op, parents, inputs, kwargs)
+
+
+def record_forward(op, value, trace, args, inputs, kwargs):
+    """A new dual value: the result and its tangent, computed now by the forward rules."""
+    tangents = [(i, a._tangent) for i, a in enumerate(args)
+                if type(a) is Tensor and a._trace is trace]
+    out = Tensor._make(value, trace)
+    out._tangent = op.jvp(tangents, value, inputs, kwargs)
+    return out
+
+
+def topological_order(root):
+    """The nodes `root` depends on in its own trace, each after its parents (iterative DFS)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for _, parent in node._parents:
+            if id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def backward_pass(output, seed):
+    """Reverse mode from `output` with upstream gradient `seed` (the shape of output).
+
+    Returns (order, grads): the nodes in topological order, and `grads[id(node)]` = d<seed,
+    output>/d node for every leaf (nodes without parents) that was reached. Contributions that
+    reach a node along several edges are added (fan-out), never overwritten.
+    """
+    order = topological_order(output)
+    grads = {id(output): seed}
+    for node in reversed(order):
+        parents = node._parents
+        if not parents:
+            continue
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        contributions = node._op.vjp(g, node._value, node._args, node._kwargs,
+                                     [i for i, _ in parents])
+        for (i, parent), contribution in zip(parents, contributions):
+            if contribution is None:
+                continue
+            contribution = unbroadcast(contribution, parent.shape, node._op, i)
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = contribution if previous is None else previous + contribution
+    return order, grads
+
+
+def shape_of(x):
+    shape = getattr(x, "shape", None)
+    return np.shape(x) if shape is None else shape
+
+
+def unbroadcast(g, shape, op=None, argnum=None):
+    """Sum g over the axes that broadcasting added or stretched, so it has `shape`.
+
+    The forward pass broadcast an input of `shape` to the output's shape; every copy received a
+    gradient, and the copies' gradients add up (the copy gate). Applied once, here, to every rule.
+    """
+    g_shape = shape_of(g)
+    if g_shape == shape:
+        return g
+    from course import ops  # late import: ops is built on this module
+
+    lead = len(g_shape) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g_shape[lead:])):
+        if lead < 0 and all(n == 1 for n in g_shape):
+            return ops.broadcast_to(g, shape)  # a scalar-like gradient for a larger input
+        where = f" from {op.name} for argument {argnum}" if op is not None else ""
+        raise ValueError(f"gradient of shape {g_shape}{where} cannot be summed to the input's "
+                         f"shape {shape}: dL/dx must have the shape of x")
+    axes = tuple(range(lead)) + tuple(
+        lead + k for k, n in enumerate(shape) if n == 1 and g_shape[lead + k] != 1)
+    if axes:
+        g = ops.sum(g, axis=axes, keepdims=True)
+    return ops.reshape(g, shape) if shape_of(g) != shape else g
+
+
+def broadcast_to_shape(t, shape):
+    """Forward-mode twin of `unbroadcast`: an input's tangent, copied to the output's shape."""
+    if shape_of(t) == shape:
+        return t
+    from course import ops
+
+    return ops.broadcast_to(t, shape)
