@@ -24,7 +24,7 @@ backward written with operators is then differentiable again.
 import numpy as np
 
 from course.tensor import Tensor
-from course.tracing import newest_trace, record_forward, record_reverse, unwrap_level
+from course.tracing import newest_trace, record_forward, split_level
 
 
 class Context:
@@ -54,9 +54,8 @@ class Function:
         """Run forward on the values of `args` and record one node whose rule is `backward`."""
         top, any_tensor = newest_trace(args)
         ctx = Context()
-        inputs = unwrap_level(args, top)
-        ctx.needs_input_grad = tuple(
-            top is not None and type(a) is Tensor and a._trace is top for a in args)
+        inputs, parents, _ = split_level(args, top)
+        ctx.needs_input_grad = tuple(any(i == j for j, _ in parents) for i in range(len(args)))
         out = cls.forward(ctx, *inputs)
         if isinstance(out, Tensor) and out._trace is None:
             out = out._value
@@ -65,8 +64,9 @@ class Function:
         if top is None:
             return Tensor._make(out) if any_tensor else out
         node = _FunctionNode(cls, ctx, len(args))
-        record = record_forward if top.forward else record_reverse
-        return record(node, out, top, args, inputs, {})
+        if top.forward:
+            return record_forward(node, out, top, parents, inputs, {})
+        return Tensor._make(out, top, node, parents, inputs, {})
 
 
 class _FunctionNode:
@@ -77,14 +77,16 @@ class _FunctionNode:
     def __init__(self, cls, ctx, n_inputs):
         self.cls, self.ctx, self.n_inputs, self.name = cls, ctx, n_inputs, cls.__name__
 
-    def vjp(self, g, ans, inputs, kwargs, argnums):
+    def vjp(self, g, ans, inputs, kwargs, parents):
         grads = self.cls.backward(self.ctx, g)
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != self.n_inputs:
             raise ValueError(f"{self.name}.backward returned {len(grads)} gradient(s) but forward "
                              f"takes {self.n_inputs} input(s): return one per input (None if none)")
-        return [grads[i] for i in argnums]
+        return [None if grads[i] is None else
+                grads[i] if isinstance(grads[i], Tensor) else np.asarray(grads[i], dtype=np.float64)
+                for i, _ in parents]
 
     def jvp(self, tangents, ans, inputs, kwargs):
         jvp = getattr(self.cls, "jvp", None)

@@ -15,6 +15,8 @@ Conventions:
 - numpy functions that the engine knows (`np.exp(t)`, `np.sum(t)`, `x @ W`, ...) dispatch to it.
 """
 
+import math
+
 import numpy as np
 
 
@@ -58,9 +60,11 @@ class Tensor:
 
     @data.setter
     def data(self, values):
+        if values is self._value:  # an in-place update such as `p.data -= lr * p.grad`
+            return
         if self._parents or type(self._value) is Tensor:
             raise RuntimeError("only a leaf tensor's data can be replaced (e.g. a parameter update)")
-        self._value = np.asarray(values, dtype=self.dtype)
+        self._value = np.asarray(values, dtype=self._value.dtype)
 
     @property
     def requires_grad(self):
@@ -81,7 +85,7 @@ class Tensor:
         v = self._value
         while type(v) is Tensor:
             v = v._value
-        return np.shape(v)
+        return v.shape
 
     @property
     def ndim(self):
@@ -89,7 +93,7 @@ class Tensor:
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     @property
     def dtype(self):
@@ -133,23 +137,31 @@ class Tensor:
                                "requires_grad=True: there is nothing to differentiate")
         if self._trace.forward:
             raise RuntimeError("backward() inside a forward-mode transform (jvp): use vjp/grad")
+        shape = self.shape
         if grad is None:
-            if self.size != 1:
+            if math.prod(shape) != 1:
                 raise RuntimeError(f"backward() without an upstream gradient needs a single-element "
-                                   f"output, but this tensor has shape {self.shape}: pass grad= "
-                                   f"(dL/d(self), an array of shape {self.shape}), or call .sum() first")
-            grad = np.ones(self.shape)
+                                   f"output, but this tensor has shape {shape}: pass grad= "
+                                   f"(dL/d(self), an array of shape {shape}), or call .sum() first")
+            grad = np.ones(shape)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=np.float64)
-            if grad.shape != self.shape:
+            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=np.float64)
+            if grad.shape != shape:
                 raise ValueError(f"backward(grad): grad has shape {grad.shape} but the tensor has "
-                                 f"shape {self.shape}; they must match")
+                                 f"shape {shape}; they must match")
         order, grads = _tracing.backward_pass(self, grad)
+        given = set()  # each leaf gets its own writable array, even where a gate shared one
         for node in order:
             if not node._parents:
                 g = grads.get(id(node))
-                g = np.zeros(node.shape) if g is None else _as_array(g)
-                node.grad = g if g.flags.writeable else g.copy()
+                if g is None:
+                    g = np.zeros(node.shape)
+                elif type(g) is not np.ndarray:
+                    g = _as_array(g)
+                if id(g) in given or not g.flags.writeable:
+                    g = g.copy()
+                given.add(id(g))
+                node.grad = g
 
     # --- operators (numpy broadcasting) --------------------------------------------------------
 

@@ -55,12 +55,29 @@ def newest_trace(args):
     return top, any_tensor
 
 
+def split_level(args, trace):
+    """One pass over args: (the values inside this trace's Tensors and constants, the traced
+    arguments as (argnum, Tensor) pairs, whether Tensors of older traces remain)."""
+    inputs, parents, nested = [], [], False
+    for i, a in enumerate(args):
+        if type(a) is Tensor:
+            t = a._trace
+            if t is trace:
+                parents.append((i, a))
+                a = a._value
+                nested = nested or type(a) is Tensor
+            elif t is None:
+                a = a._value
+            else:
+                nested = True
+        inputs.append(a)
+    return inputs, tuple(parents), nested
+
+
 def unwrap_level(args, trace):
     """Replace Tensors of `trace` (and constant Tensors) by the values inside them."""
-    return tuple(
-        a._value if type(a) is Tensor and (a._trace is trace or a._trace is None) else a
-        for a in args
-    )
+    return [a._value if type(a) is Tensor and (a._trace is trace or a._trace is None) else a
+            for a in args]
 
 
 class Primitive:
@@ -91,31 +108,32 @@ class Primitive:
             if not any_tensor:
                 return self.fn(*args, **kwargs)
             return Tensor._make(self.fn(*unwrap_level(args, None), **kwargs))
-        inputs = unwrap_level(args, top)
-        value = self(*inputs, **kwargs)  # recurses into older traces, if any
+        inputs, parents, nested = split_level(args, top)
+        # Compute on what is inside; if older traces remain, the call records on them in turn.
+        value = self(*inputs, **kwargs) if nested else self.fn(*inputs, **kwargs)
         if top.forward:
-            return record_forward(self, value, top, args, inputs, kwargs)
-        return record_reverse(self, value, top, args, inputs, kwargs)
+            return record_forward(self, value, top, parents, inputs, kwargs)
+        return Tensor._make(value, top, self, parents, inputs, kwargs)
 
-    def vjp(self, g, ans, inputs, kwargs, argnums):
-        """The gradients of the arguments `argnums`, given the upstream gradient g."""
-        return [self._rule(self.vjps, self.vjp_argnum, i, "reverse")(g, ans, *inputs, **kwargs)
-                for i in argnums]
+    def vjp(self, g, ans, inputs, kwargs, parents):
+        """The gradients of the traced arguments `parents` ((argnum, tensor) pairs), given g."""
+        rules = self.vjps
+        return [(rules.get(i) or self._rule(i, "reverse"))(g, ans, *inputs, **kwargs)
+                for i, _ in parents]
 
     def jvp(self, tangents, ans, inputs, kwargs):
         """The tangent of ans, given (argnum, tangent) pairs for the traced arguments."""
         total = None
+        rules = self.jvps
         for i, t in tangents:
-            contribution = self._rule(self.jvps, self.jvp_argnum, i, "forward")(
-                t, ans, *inputs, **kwargs)
-            contribution = broadcast_to_shape(contribution, shape_of(ans))
+            rule = rules.get(i) or self._rule(i, "forward")
+            contribution = broadcast_to_shape(rule(t, ans, *inputs, **kwargs), shape_of(ans))
             total = contribution if total is None else total + contribution
         return total
 
-    def _rule(self, rules, argnum_rule, i, mode):
-        rule = rules.get(i)
-        if rule is not None:
-            return rule
+    def _rule(self, i, mode):
+        """The rule for argument i of a variadic op, or a clear error."""
+        argnum_rule = self.vjp_argnum if mode == "reverse" else self.jvp_argnum
         if argnum_rule is not None:
             return lambda *a, **k: argnum_rule(i, *a, **k)
         raise NotImplementedError(
@@ -123,18 +141,10 @@ class Primitive:
             f"with respect to that argument")
 
 
-def record_reverse(op, value, trace, args, inputs, kwargs):
-    """A new graph node: remembers op, its traced parents, inputs and kwargs for the backward pass."""
-    parents = tuple((i, a) for i, a in enumerate(args) if type(a) is Tensor and a._trace is trace)
-    return Tensor._make(value, trace, op, parents, inputs, kwargs)
-
-
-def record_forward(op, value, trace, args, inputs, kwargs):
+def record_forward(op, value, trace, parents, inputs, kwargs):
     """A new dual value: the result and its tangent, computed now by the forward rules."""
-    tangents = [(i, a._tangent) for i, a in enumerate(args)
-                if type(a) is Tensor and a._trace is trace]
     out = Tensor._make(value, trace)
-    out._tangent = op.jvp(tangents, value, inputs, kwargs)
+    out._tangent = op.jvp([(i, a._tangent) for i, a in parents], value, inputs, kwargs)
     return out
 
 
@@ -147,9 +157,10 @@ def topological_order(root):
         if parents_done:
             order.append(node)
             continue
-        if id(node) in visited:
+        key = id(node)
+        if key in visited:
             continue
-        visited.add(id(node))
+        visited.add(key)
         stack.append((node, True))
         for _, parent in node._parents:
             if id(parent) not in visited:
@@ -173,12 +184,13 @@ def backward_pass(output, seed):
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        contributions = node._op.vjp(g, node._value, node._args, node._kwargs,
-                                     [i for i, _ in parents])
+        contributions = node._op.vjp(g, node._value, node._args, node._kwargs, parents)
         for (i, parent), contribution in zip(parents, contributions):
             if contribution is None:
                 continue
-            contribution = unbroadcast(contribution, parent.shape, node._op, i)
+            shape = parent.shape
+            if contribution.shape != shape:
+                contribution = unbroadcast(contribution, shape, node._op, i)
             key = id(parent)
             previous = grads.get(key)
             grads[key] = contribution if previous is None else previous + contribution
@@ -199,26 +211,26 @@ def unbroadcast(g, shape, op=None, argnum=None):
     g_shape = shape_of(g)
     if g_shape == shape:
         return g
-    from course import ops  # late import: ops is built on this module
-
     lead = len(g_shape) - len(shape)
+    if lead > 0 and g_shape[lead:] == shape:  # the common case: e.g. a bias added to a batch
+        return ops.sum(g, axis=tuple(range(lead)))
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g_shape[lead:])):
         if lead < 0 and all(n == 1 for n in g_shape):
             return ops.broadcast_to(g, shape)  # a scalar-like gradient for a larger input
         where = f" from {op.name} for argument {argnum}" if op is not None else ""
         raise ValueError(f"gradient of shape {g_shape}{where} cannot be summed to the input's "
                          f"shape {shape}: dL/dx must have the shape of x")
-    axes = tuple(range(lead)) + tuple(
-        lead + k for k, n in enumerate(shape) if n == 1 and g_shape[lead + k] != 1)
-    if axes:
-        g = ops.sum(g, axis=axes, keepdims=True)
-    return ops.reshape(g, shape) if shape_of(g) != shape else g
+    if lead:
+        g = ops.sum(g, axis=tuple(range(lead)))  # axes that broadcasting prepended
+    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and g_shape[lead + k] != 1)
+    return ops.sum(g, axis=stretched, keepdims=True)  # size-1 axes that were stretched
 
 
 def broadcast_to_shape(t, shape):
     """Forward-mode twin of `unbroadcast`: an input's tangent, copied to the output's shape."""
     if shape_of(t) == shape:
         return t
-    from course import ops
-
     return ops.broadcast_to(t, shape)
+
+
+from course import ops  # noqa: E402  (ops is built on Primitive, defined above)

@@ -126,8 +126,17 @@ def _inverse(axes):
 # --- neural-network functions -----------------------------------------------------------------
 defvjp(softmax,       lambda g, ans, x, axis=-1: ans * (g - ops.sum(g * ans, axis=axis, keepdims=True)))
 defvjp(log_softmax,   lambda g, ans, x, axis=-1: g - exp(ans) * ops.sum(g, axis=axis, keepdims=True))
-defvjp(cross_entropy, lambda g, ans, logits, labels:
-       g * (softmax(logits) - ops.one_hot(labels, _shape(logits)[-1])) / len(labels))
+def _cross_entropy_vjp(g, ans, logits, labels):
+    """dL/dlogits = g * (softmax(logits) - one_hot(labels)) / N: the famous "p - y"."""
+    n = len(labels)
+    probs = softmax(logits)
+    if type(probs) is np.ndarray:  # plain arrays: subtract the one-hot in place, same formula
+        probs[np.arange(n), labels] -= 1.0
+        return probs * (g / n)
+    return (probs - ops.one_hot(labels, _shape(logits)[-1])) * (g / n)
+
+
+defvjp(cross_entropy, _cross_entropy_vjp)
 
 
 # --- helpers that work on arrays and Tensors alike ------------------------------------------
@@ -144,5 +153,7 @@ def _expand_last(x):
 
 
 def _swap_last(x):
+    if type(x) is np.ndarray:
+        return x.swapaxes(-1, -2)
     n = len(_shape(x))
     return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
