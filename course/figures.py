@@ -1,0 +1,162 @@
+"""Drawing computational graphs and gradient flow with matplotlib, in the course's colours.
+
+Forward values are always drawn in FORWARD_COLOR (blue), gradients in GRADIENT_COLOR (orange),
+and anything that disagrees with the reference in MISMATCH_COLOR (magenta).
+"""
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch
+
+from course.value import topological_order
+
+FORWARD_COLOR = "#1f5fa8"
+GRADIENT_COLOR = "#d9480f"
+MISMATCH_COLOR = "#c2187a"
+NODE_FACE = "#f4f6f8"
+
+_OP_SYMBOLS = {"+": "+", "*": "×", "/": "÷", "-": "−", "neg": "−x", "exp": "exp", "log": "log",
+               "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max", "**": "xʸ"}
+
+
+def graph_layers(root):
+    """{node: column}: inputs in column 0, every gate one column right of its latest input."""
+    column = {}
+    for node in topological_order(root):
+        column[id(node)] = 1 + max((column[id(p)] for p in node._parents), default=-1)
+    return column
+
+
+def edge_gradients(root):
+    """[(parent, child, d root/d child * d child/d parent)]: what flows back along each edge.
+
+    A node's `.grad` is the sum of the gradients on its outgoing edges (the copy gate).
+    """
+    return [(parent, node, local * node.grad)
+            for node in topological_order(root)
+            for parent, local in zip(node._parents, node._local_grads)]
+
+
+def node_label(node):
+    if node._parents:
+        return _OP_SYMBOLS.get(node.op, node.op)
+    return node.label or f"{node.data:.3g}"
+
+
+def graph_positions(root):
+    """{id(node): (x, y)}, drawn like a tree lying on its side: the inputs take one row each,
+    in the order a depth-first walk from the output meets them (so a gate's inputs are
+    neighbours), and each gate sits at the mean height of its inputs, one column right of them."""
+    column = graph_layers(root)
+    rows, stack, seen = [], [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not node._parents:
+            rows.append(node)
+        stack.extend(reversed(node._parents))
+    y = {id(leaf): -1.25 * k for k, leaf in enumerate(rows)}
+    for node in topological_order(root):
+        if node._parents:
+            y[id(node)] = sum(y[id(p)] for p in node._parents) / len(node._parents)
+    position = {}
+    for col in sorted(set(column.values())):
+        members = sorted((n for n in topological_order(root) if column[id(n)] == col),
+                         key=lambda n: -y[id(n)])
+        previous = None
+        for n in members:  # keep gates in one column at least 0.8 apart
+            if previous is not None and y[id(n)] > previous - 0.8:
+                y[id(n)] = previous - 0.8
+            previous = y[id(n)]
+            position[id(n)] = (col * 2.4, y[id(n)])
+    return position
+
+
+def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="{:.3g}"):
+    """Draw the graph of a `Value` after `root.backward()`: values above edges, gradients below.
+
+    Each edge carries its tail's forward value (blue) and the gradient flowing back along it
+    (orange). edge_marks: optional {(id(parent), id(child)): text} drawn in MISMATCH_COLOR on
+    those edges (where a student's rule disagrees with the reference). Returns the Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    order = topological_order(root)
+    position = graph_positions(root)
+    marks = edge_marks or {}
+    edges = edge_gradients(root)
+    multiplicity, seen = {}, {}
+    for parent, child, _ in edges:
+        pair = (id(parent), id(child))
+        multiplicity[pair] = multiplicity.get(pair, 0) + 1
+    for parent, child, grad in edges:
+        start, end = position[id(parent)], position[id(child)]
+        pair = (id(parent), id(child))
+        k = seen[pair] = seen.get(pair, -1) + 1
+        m = multiplicity[pair]
+        bend = 0.0
+        if m > 1:  # the same value used twice by one gate: fan the edges out
+            bend = 0.3 * (2 * k / (m - 1) - 1)
+        elif _blocked(start, end, position.values()):
+            bend = -0.45
+        _draw_edge(ax, start, end, fmt.format(parent.data),
+                   fmt.format(grad) if show_grad else None, marks.get(pair), bend)
+    # The output: one more edge to the right, carrying the result and the seed gradient 1.
+    xr, yr = position[id(root)]
+    _draw_edge(ax, (xr, yr), (xr + 2.0, yr), fmt.format(root.data),
+               fmt.format(root.grad) if show_grad else None, None, 0.0, to_node=False)
+
+    for node in order:
+        x, y = position[id(node)]
+        leaf = not node._parents
+        ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
+                bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
+                          fc=NODE_FACE, ec="#555555"))
+    xs = [p[0] for p in position.values()] + [xr + 2.0]
+    ys = [p[1] for p in position.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.4)
+    ax.set_ylim(min(ys) - 1.0, max(ys) + 0.9)
+    ax.axis("off")
+    legend = [plt.Line2D([], [], color=FORWARD_COLOR, lw=0, marker="s", label="forward value")]
+    if show_grad:
+        legend.append(plt.Line2D([], [], color=GRADIENT_COLOR, lw=0, marker="s",
+                                 label="gradient flowing back"))
+    if marks:
+        legend.append(plt.Line2D([], [], color=MISMATCH_COLOR, lw=0, marker="s",
+                                 label="disagrees with the reference"))
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(0, 0), ncol=3, fontsize=8,
+              frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _blocked(start, end, points):
+    """Whether a node other than the ends lies on the straight segment start-end."""
+    (x0, y0), (x1, y1) = start, end
+    for x, y in points:
+        if (x, y) in (start, end) or not min(x0, x1) < x < max(x0, x1):
+            continue
+        t = (x - x0) / (x1 - x0)
+        if abs(y0 + t * (y1 - y0) - y) < 0.3:
+            return True
+    return False
+
+
+def _draw_edge(ax, start, end, value_text, grad_text, mark, bend, to_node=True):
+    (x0, y0), (x1, y1) = (start[0] + 0.35, start[1]), (end[0] - (0.35 if to_node else 0), end[1])
+    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10,
+                                 color="#888888", lw=1.2, connectionstyle=f"arc3,rad={bend}"))
+    # Label at 40% along the (possibly curved) edge, near its tail, where edges do not crowd.
+    dx, dy = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + bend * dy, (y0 + y1) / 2 - bend * dx
+    t = 0.4
+    xm = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t ** 2 * x1
+    ym = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t ** 2 * y1
+    ax.text(xm, ym + 0.08, value_text, color=FORWARD_COLOR, ha="center", va="bottom", fontsize=9)
+    if grad_text is not None:
+        ax.text(xm, ym - 0.08, grad_text, color=GRADIENT_COLOR, ha="center", va="top", fontsize=9)
+    if mark:
+        ax.text(xm, ym - 0.38, mark, color=MISMATCH_COLOR, ha="center", va="top", fontsize=8,
+                fontweight="bold")
