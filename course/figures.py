@@ -15,7 +15,7 @@ MISMATCH_COLOR = "#c2187a"
 NODE_FACE = "#f4f6f8"
 
 _OP_SYMBOLS = {"+": "+", "*": "×", "/": "÷", "-": "−", "neg": "−x", "exp": "exp", "log": "log",
-               "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max", "**": "xʸ"}
+               "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max", "**": "pow"}
 
 
 def graph_layers(root):
