@@ -1,0 +1,119 @@
+# The course's verbs. Each one creates .venv when it is missing and installs what it
+# needs; a stamp file inside .venv, newer than pyproject.toml, makes a second run quick.
+#
+#   make lab      set up and open the course in JupyterLab     (LAB_ARGS="--no-browser --port 8899")
+#   make test     set up and run every test                    (PYTEST_ARGS="-x -k gates")
+#   make bench    measure the engine against its peers         (BENCH_ARGS=...)
+#   make release  regenerate release/ from source/ with nbgrader (ASSIGNMENTS="01-gates")
+#   make clean    remove caches (keeps .venv and gradebook.db)
+#   make distclean  clean, and remove .venv too
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PIP := $(PY) -m pip --disable-pip-version-check
+PIP_INSTALL := $(PIP) install --quiet --progress-bar off
+
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+# Every folder of source/ that holds a notebook, unless told otherwise.
+ASSIGNMENTS ?= $(patsubst source/%/,%,$(sort $(dir $(wildcard source/*/*.ipynb))))
+
+# torch comes only from the CPU wheel kept on the machine, never from the registry
+# (the registry's build pulls several GB of CUDA).
+TORCH_VERSION ?= 2.13.0
+TORCH_WHEELS ?= /opt/wheels
+
+# Commands run with the venv first on PATH, so subprocesses (jupyter, nbgrader) are the venv's,
+# and with the venv's Jupyter data (kernelspecs) ahead of the user's.
+RUN := PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PREFER_ENV_PATH=1
+# JupyterLab refuses to start as root without --allow-root (CI and this machine run as root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test bench release clean distclean kernel torch
+
+help:
+	@sed -n 's/^#   /  /p' Makefile
+
+# --- the environment -------------------------------------------------------------------
+
+$(PY):
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-lab: pyproject.toml | $(PY)
+	@echo "Installing the course (-e .) into $(VENV) (a minute or two the first time)"
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(PY)
+	@echo "Installing the course and its test tools (-e .[test]) into $(VENV) (a minute or two the first time)"
+	$(PIP_INSTALL) -e '.[test]'
+	@touch $@
+
+$(VENV)/.stamp-bench: pyproject.toml | $(PY)
+	@echo "Installing the course, test tools and peers (-e .[test,bench]) into $(VENV) (a minute or two the first time)"
+	$(PIP_INSTALL) -e '.[test,bench]'
+	@touch $@
+
+# The notebooks name the kernel "python3": make sure it starts this venv's Python (so that
+# `import course` works). The venv's kernelspecs come first (JUPYTER_PREFER_ENV_PATH, in RUN);
+# if ours is missing or points elsewhere, install it into the venv again, then check once more.
+KERNEL_CHECK := $(PY) -c 'import sys; from jupyter_client.manager import KernelManager; \
+	argv = KernelManager(kernel_name="python3").format_kernel_cmd(); \
+	sys.exit(0 if argv[0] == sys.executable else "the python3 kernel starts " + argv[0] + ", not " + sys.executable)'
+
+kernel: $(VENV)/.stamp-lab
+	@$(RUN) $(KERNEL_CHECK) 2>/dev/null || { \
+	  echo "Installing the python3 kernelspec into $(VENV)"; \
+	  $(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" \
+	  && $(RUN) $(KERNEL_CHECK); }
+
+# torch only from the local wheel: the wheel alone, with --no-index and --no-deps, then its
+# small pure-Python requirements (sympy, networkx, ...) by name. If there is no wheel, say so
+# and go on without torch.
+torch: $(VENV)/.stamp-bench
+	@if $(PY) -c 'import importlib.metadata as m, sys; sys.exit(m.version("torch").split("+")[0] != "$(TORCH_VERSION)")' 2>/dev/null; then \
+	  echo "torch $(TORCH_VERSION) is installed"; \
+	elif $(PIP_INSTALL) --no-index --no-deps --find-links $(TORCH_WHEELS) 'torch==$(TORCH_VERSION)'; then \
+	  $(PY) -c 'import importlib.metadata as m; print("\n".join(r for r in m.requires("torch") if "extra ==" not in r))' \
+	    | $(PIP_INSTALL) -r /dev/stdin; \
+	else \
+	  echo "note: no local torch $(TORCH_VERSION) wheel in $(TORCH_WHEELS); benchmarks run without torch"; \
+	fi
+
+# --- the verbs -------------------------------------------------------------------------
+
+lab: $(VENV)/.stamp-lab kernel
+	$(RUN) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(LAB_ARGS)
+
+test: $(VENV)/.stamp-test
+	$(RUN) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.stamp-bench torch
+	$(RUN) $(PY) -m benchmarks $(BENCH_ARGS)
+
+# Each assignment gets a fresh, throw-away gradebook, so release/ depends on source/ alone
+# (and is byte-identical from one run to the next). The TA's gradebook.db is not touched.
+release: $(VENV)/.stamp-lab
+	@if [ -z "$(strip $(ASSIGNMENTS))" ]; then echo "source/ has no assignment folders with notebooks: nothing to release"; fi
+	@set -e; for a in $(ASSIGNMENTS); do \
+	  db=$$(mktemp -d); \
+	  echo "== release/$$a"; \
+	  $(RUN) $(BIN)/nbgrader generate_assignment "$$a" --force \
+	    --CourseDirectory.db_url="sqlite:///$$db/gradebook.db" \
+	    || { rm -rf "$$db"; exit 1; }; \
+	  rm -rf "$$db"; \
+	done
+
+clean:
+	find . \( -path ./.venv -o -path ./.git \) -prune -o \
+	  -type d \( -name __pycache__ -o -name .ipynb_checkpoints -o -name .pytest_cache -o -name .hypothesis \) \
+	  -prune -exec rm -rf {} +
+	rm -rf test-artifacts benchmarks/scratch build dist *.egg-info .nbgrader.log .coverage htmlcov
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,82 @@
+"""Fixtures and helpers shared by the whole suite.
+
+The policy for things outside Python (Chromium, bubblewrap, ...): a test that needs one calls
+`require_system_tool`. On a developer's machine a missing tool skips the test with the reason;
+under CI (`CI=true`, as `.ci/run` is started) it fails it, because there a missing system
+package means `.ci/run` forgot to install it, and a skipped test would hide that.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def running_under_ci() -> bool:
+    """True when the environment variable CI says so (`true`, `1` or `yes`, any case)."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+# Hypothesis: no per-example deadline (the machine's two cores are shared, so timings are
+# noisy); under CI the examples are derandomized, so a rerun sees the same ones.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if running_under_ci() else "dev")
+
+
+def require_system_tool(name: str, path: str | os.PathLike | None = None) -> str:
+    """The path of a system program the calling test needs, e.g. `require_system_tool("bwrap")`
+    or `require_system_tool("chromium", "/usr/bin/chromium")`.
+
+    `path`, when given, is the one place to look (it must be an executable file); otherwise the
+    program is looked up on PATH by `name`. When it is missing, the test is skipped, or failed
+    under CI.
+    """
+    if path is not None:
+        found = str(path) if os.path.isfile(path) and os.access(path, os.X_OK) else None
+        where = str(path)
+    else:
+        found = shutil.which(name)
+        where = f"{name!r} on PATH"
+    if found:
+        return found
+    reason = (
+        f"system tool {name} not found ({where}); install its Debian package "
+        f"(.ci/run lists the packages the suite needs)"
+    )
+    if running_under_ci():
+        pytest.fail(f"{reason}. Under CI a missing system package is a failure.", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def system_tool():
+    """`require_system_tool` as a fixture: `def test_x(system_tool): bwrap = system_tool("bwrap")`."""
+    return require_system_tool
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository's root folder (where pyproject.toml and nbgrader_config.py live)."""
+    return REPO_ROOT
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded NumPy generator: the same numbers on every run of a test."""
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture
+def artifacts_dir(request) -> Path:
+    """A folder under test-artifacts/ named after the test, for screenshots, logs and
+    notebooks a test leaves behind for a human to look at (kept after the run, git-ignored)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in request.node.nodeid)
+    folder = REPO_ROOT / "test-artifacts" / safe
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
