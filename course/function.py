@@ -24,7 +24,7 @@ backward written with operators is then differentiable again.
 import numpy as np
 
 from course.tensor import Tensor
-from course.tracing import newest_trace, record_forward, split_level
+from course.tracing import newest_trace, record_forward, shape_of, split_level
 
 
 class Context:
@@ -55,7 +55,8 @@ class Function:
         top, any_tensor = newest_trace(args)
         ctx = Context()
         inputs, parents, _ = split_level(args, top)
-        ctx.needs_input_grad = tuple(any(i == j for j, _ in parents) for i in range(len(args)))
+        traced = {i for i, _ in parents} if top is not None else set()
+        ctx.needs_input_grad = tuple(i in traced for i in range(len(args)))
         out = cls.forward(ctx, *inputs)
         if isinstance(out, Tensor) and out._trace is None:
             out = out._value
@@ -93,7 +94,7 @@ class _FunctionNode:
         if jvp is None:
             raise NotImplementedError(f"{self.name} defines no jvp(ctx, *tangents): forward mode "
                                       f"needs one")
-        full = [np.zeros(np.shape(x)) for x in inputs]
+        full = [np.zeros(shape_of(x)) for x in inputs]
         for i, t in tangents:
             full[i] = t
         return jvp(self.ctx, *full)

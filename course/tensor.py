@@ -150,7 +150,7 @@ class Tensor:
                 raise ValueError(f"backward(grad): grad has shape {grad.shape} but the tensor has "
                                  f"shape {shape}; they must match")
         order, grads = _tracing.backward_pass(self, grad)
-        given = set()  # each leaf gets its own writable array, even where a gate shared one
+        owners = set()  # each leaf gets its own writable buffer, even where gates shared one
         for node in order:
             if not node._parents:
                 g = grads.get(id(node))
@@ -158,9 +158,10 @@ class Tensor:
                     g = np.zeros(node.shape)
                 elif type(g) is not np.ndarray:
                     g = _as_array(g)
-                if id(g) in given or not g.flags.writeable:
-                    g = g.copy()
-                given.add(id(g))
+                owner = g if g.base is None else g.base
+                if id(owner) in owners or not g.flags.writeable:
+                    g = owner = g.copy()
+                owners.add(id(owner))
                 node.grad = g
 
     # --- operators (numpy broadcasting) --------------------------------------------------------
@@ -293,20 +294,39 @@ _COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, 
 
 def _numpy_fallback(name, compute, args):
     """A numpy function the engine cannot differentiate: fine on constants, an error on a graph."""
-    if any(isinstance(a, Tensor) and a._trace is not None for a in args):
+    if any(isinstance(a, Tensor) and a._trace is not None for a in _walk(args)):
         raise TypeError(f"np.{name} is not differentiable by the course engine; use Tensor "
                         f"operations and methods (or course.* functions) inside the function")
     return compute()
 
 
+def _walk(args):
+    """Every item of args, looking inside lists and tuples (np.concatenate([t1, t2]))."""
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            yield from _walk(a)
+        else:
+            yield a
+
+
 def _plain(x):
-    return x.data if isinstance(x, Tensor) else x
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(item) for item in x)
+    return x
 
 
 def _plain_index(index):
+    """An index with Tensors replaced by arrays; a Tensor of whole numbers indexes as integers."""
     if isinstance(index, tuple):
-        return tuple(_plain(i) for i in index)
-    return _plain(index)
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        values = index.data
+        if np.issubdtype(values.dtype, np.floating) and np.all(values == np.round(values)):
+            return values.astype(np.intp)
+        return values
+    return index
 
 
 def _as_array(x):

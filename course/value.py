@@ -55,9 +55,9 @@ class Value:
             out = a ** b
             # d(a**b)/db = a**b * log(a): defined for a > 0; at a == 0 the limit is 0.
             d_exponent = out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-            return Value(out, (self, exponent), (b * a ** (b - 1), d_exponent), "**")
+            return Value(out, (self, exponent), (_power_slope(a, b), d_exponent), "**")
         n = float(exponent)
-        return Value(a ** n, (self,), (n * a ** (n - 1),), f"**{exponent:g}")
+        return Value(a ** n, (self,), (_power_slope(a, n),), f"**{exponent:g}")
 
     def __neg__(self):
         return Value(-self.data, (self,), (-1.0,), "neg")
@@ -142,6 +142,15 @@ def topological_order(root):
             if id(parent) not in visited:
                 stack.append((parent, False))
     return order
+
+
+def _power_slope(a, n):
+    """d(a**n)/da = n * a**(n-1); 0 for n == 0, and +inf at a == 0 when 0 < n < 1."""
+    if n == 0:
+        return 0.0
+    if a == 0 and n < 1:
+        return math.inf
+    return n * a ** (n - 1)
 
 
 def _lift(x):

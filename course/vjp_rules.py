@@ -29,7 +29,7 @@ defvjp(add,      lambda g, ans, x, y: g,             lambda g, ans, x, y: g)    
 defvjp(subtract, lambda g, ans, x, y: g,             lambda g, ans, x, y: -g)
 defvjp(multiply, lambda g, ans, x, y: g * y,         lambda g, ans, x, y: g * x)    # swaps
 defvjp(divide,   lambda g, ans, x, y: g / y,         lambda g, ans, x, y: -g * ans / y)
-defvjp(power,    lambda g, ans, x, y: g * y * x ** (y - 1),
+defvjp(power,    lambda g, ans, x, y: g * y * x ** lowered(y),
                  lambda g, ans, x, y: g * ans * log(x))
 defvjp(negative, lambda g, ans, x: -g)
 defvjp(exp,      lambda g, ans, x: g * ans)
@@ -39,6 +39,13 @@ defvjp(sigmoid,  lambda g, ans, x: g * ans * (1 - ans))                  # sigma
 defvjp(relu,     lambda g, ans, x: g * (x > 0))                          # 0 at x <= 0
 defvjp(maximum,  lambda g, ans, x, y: g * _max_share(x, y),              # routes; ties split
                  lambda g, ans, x, y: g * _max_share(y, x))
+
+
+def lowered(y):
+    """y - 1, except 1 where y == 0, so that y * x**(y-1) is 0 (not 0 * inf) for x**0 at x = 0."""
+    if isinstance(y, Tensor):
+        return y - 1
+    return np.where(np.equal(y, 0), 1.0, np.subtract(y, 1.0))
 
 
 def _max_share(x, y):
@@ -120,7 +127,7 @@ stack.vjp_argnum = lambda i, g, ans, *arrays: getitem(g, i)
 
 
 def _inverse(axes):
-    return None if axes is None else tuple(np.argsort(axes))
+    return None if axes is None else tuple(np.argsort([a % len(axes) for a in axes]))
 
 
 # --- neural-network functions -----------------------------------------------------------------
