@@ -36,17 +36,17 @@ class Value:
     # --- gates: each returns a new node with its local gradients ----------------------------
 
     def __add__(self, other):
-        other = _lift(other)
-        return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        other = other if type(other) is Value else Value(other)
+        return _gate(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
     def __mul__(self, other):
-        other = _lift(other)
-        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+        other = other if type(other) is Value else Value(other)
+        return _gate(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __truediv__(self, other):
-        other = _lift(other)
+        other = other if type(other) is Value else Value(other)
         a, b = self.data, other.data
-        return Value(a / b, (self, other), (1.0 / b, -a / (b * b)), "/")
+        return _gate(a / b, (self, other), (1.0 / b, -a / (b * b)), "/")
 
     def __pow__(self, exponent):
         a = self.data
@@ -60,11 +60,11 @@ class Value:
         return Value(a ** n, (self,), (_power_slope(a, n),), f"**{exponent:g}")
 
     def __neg__(self):
-        return Value(-self.data, (self,), (-1.0,), "neg")
+        return _gate(-self.data, (self,), (-1.0,), "neg")
 
     def __sub__(self, other):
-        other = _lift(other)
-        return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        other = other if type(other) is Value else Value(other)
+        return _gate(self.data - other.data, (self, other), (1.0, -1.0), "-")
 
     def __radd__(self, other):
         return _lift(other) + self
@@ -83,30 +83,30 @@ class Value:
 
     def exp(self):
         out = math.exp(self.data)
-        return Value(out, (self,), (out,), "exp")
+        return _gate(out, (self,), (out,), "exp")
 
     def log(self):
-        return Value(math.log(self.data), (self,), (1.0 / self.data,), "log")
+        return _gate(math.log(self.data), (self,), (1.0 / self.data,), "log")
 
     def tanh(self):
         out = math.tanh(self.data)
-        return Value(out, (self,), (1.0 - out * out,), "tanh")
+        return _gate(out, (self,), (1.0 - out * out,), "tanh")
 
     def sigmoid(self):
         # The local gradient is written with the *output*: sigma'(x) = sigma(x) * (1 - sigma(x)).
         out = _sigmoid(self.data)
-        return Value(out, (self,), (out * (1.0 - out),), "sigmoid")
+        return _gate(out, (self,), (out * (1.0 - out),), "sigmoid")
 
     def relu(self):
         x = self.data
-        return Value(max(x, 0.0), (self,), (1.0 if x > 0 else 0.0,), "relu")
+        return _gate(max(x, 0.0), (self,), (1.0 if x > 0 else 0.0,), "relu")
 
     def max(self, other):
         """The routing gate: the upstream gradient goes to the larger input (halved on a tie)."""
         other = _lift(other)
         a, b = self.data, other.data
         local = (1.0, 0.0) if a > b else (0.0, 1.0) if a < b else (0.5, 0.5)
-        return Value(max(a, b), (self, other), local, "max")
+        return _gate(max(a, b), (self, other), local, "max")
 
     # --- the backward pass ------------------------------------------------------------------
 
@@ -125,23 +125,37 @@ class Value:
 def topological_order(root):
     """Every node that `root` depends on, each after all of its parents (iterative DFS).
 
-    No recursion, so a chain of a million nodes is fine.
+    No recursion, so a chain of a million nodes is fine. The stack holds (node, the parents
+    still to visit); a node is appended to the order once all its parents are in it.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {root}
+    stack = [(root, iter(root._parents))]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:  # every parent is done
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if id(parent) not in visited:
-                stack.append((parent, False))
     return order
+
+
+def _gate(data, parents, local_grads, op):
+    """A gate's output node: Value(data, parents, local_grads, op) without re-checking data."""
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out._parents = parents
+    out._local_grads = local_grads
+    out.op = op
+    out.label = ""
+    return out
+
+
+_new_value = object.__new__
 
 
 def _power_slope(a, n):
