@@ -1,0 +1,105 @@
+"""`python -m benchmarks` (`make bench`): run every benchmark, print the table, update README.md.
+
+    python -m benchmarks              full run (half a minute when quiet), writes benchmarks/README.md
+    python -m benchmarks --quick      a few repetitions; prints only (unless --readme)
+    python -m benchmarks --strict     exit 1 when the course engine misses a target
+
+Every engine runs on one thread (`--threads N` to change): the BLAS through OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS, set here before numpy is imported, and PyTorch through
+torch.set_num_threads. A failed cross-check (two engines disagreeing) stops the run with an error.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a few repetitions, to see that everything runs (prints only)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="rounds of interleaved samples per benchmark (default 21, quick 3)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for the BLAS and PyTorch (default 1)")
+    readme = parser.add_mutually_exclusive_group()
+    readme.add_argument("--readme", dest="readme", action="store_true", default=None,
+                        help="write the results into benchmarks/README.md (default unless --quick)")
+    readme.add_argument("--no-readme", dest="readme", action="store_false",
+                        help="print the results only")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 3 if args.quick else 21
+    if args.readme is None:
+        args.readme = not args.quick
+    if args.repeat < 1 or args.threads < 1:
+        parser.error("--repeat and --threads must be at least 1")
+    return args
+
+
+def limit_threads(n):
+    """Set the thread variables (they take effect only if numpy is not loaded yet: say so)."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(n)
+    if "numpy" in sys.modules:
+        print("note: numpy was imported before the thread limit was set; the BLAS may use more "
+              "threads than asked", file=sys.stderr)
+
+
+def run_all(repeat, quick=False, threads=1, log=print):
+    """Run every benchmark; the results dict that report.markdown renders."""
+    from benchmarks import gradcheck_speed, mlp, scalar_chain
+
+    sample = 0.01 if quick else 0.05
+    results = {}
+    # The scalar chain first, before the peers are imported (timing.compare freezes the objects
+    # alive anyway, so that what the process imported does not weigh on the collector).
+    log(f"scalar chain of {scalar_chain.N:,} multiply-adds ...")
+    results["scalar"] = scalar_chain.run(repeat=repeat)
+    log(f"check_vjp on a {gradcheck_speed.SIZE} x {gradcheck_speed.SIZE} matmul ...")
+    results["gradcheck"] = gradcheck_speed.run(repeat=repeat)
+    results["mlp"] = []
+    for size in ("small", "large"):
+        log(f"MLP training step, {size} ...")
+        results["mlp"].append(mlp.run(size, repeat=repeat, min_sample=sample, threads=threads))
+    return results
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    limit_threads(args.threads)
+
+    from benchmarks import report
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    load_before = report.load_average()
+    started = time.perf_counter()
+    results = run_all(args.repeat, quick=args.quick, threads=args.threads, log=log)
+    elapsed = time.perf_counter() - started
+    info = report.machine(args.threads, load_before)
+    settings = (f"{'quick run, ' if args.quick else ''}best of {args.repeat} interleaved rounds "
+                f"per benchmark, {elapsed:.0f} s in all")
+    section = report.markdown(results, info, settings)
+    print(section)
+    if args.readme:
+        report.write_readme(section)
+        log(f"written into {report.README}")
+    _, verdicts = report.rows(results)
+    missed = [name for name, ok in verdicts if not ok]
+    if missed:
+        log("targets missed: " + "; ".join(missed))
+        if args.strict:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
