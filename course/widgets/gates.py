@@ -201,8 +201,10 @@ class GateFigure:
             self.panels[name] = self._copy_panel(ax) if name == "copy" else \
                 self._binary_panel(ax, SYMBOLS[name])
         if checking_mode:
-            self.figure.text(0.5, 0.005, "your rule disagrees with the engine",
-                             color=MISMATCH_COLOR, ha="center", va="bottom", fontsize=8)
+            # A colour key, not a verdict: the readout says whether the rules agree.
+            self.figure.text(0.5, 0.005, "■ magenta marks an edge where your rule disagrees "
+                             "with the engine", color=MISMATCH_COLOR, ha="center", va="bottom",
+                             fontsize=8)
         self.marked = None
 
     def _box(self, ax, x, y, text):
