@@ -30,7 +30,12 @@ How the checks decide:
   "between" accepts any value between the two one-sided derivatives (relu'(0) = 0 or 1, or
   anything in between); "check" compares with the central difference anyway, the average of
   both sides (relu'(0) = 0.5, a tie in max split evenly).
-- A failure raises GradientError, an AssertionError whose message is written for a student.
+- A failure raises GradientError, an AssertionError whose message is written for a student:
+  `course.diagnose` tests the likely mistakes against the evidence (the rule's result, finite
+  differences, the inputs, the upstream gradient or tangents, f) and names the one that explains
+  the numbers (GradientError.kind: "sign", "transpose", "missing_upstream", ...), with an example
+  and a hint. An exercise may pass its own `hint` (a string, or {kind: hint}) and known wrong
+  rules, `mistakes={kind: rule}` (same signature as the rule checked), to recognise more.
 - The checks return None: an nbgrader test cell whose last value is a number reads as partial
   credit, so end test cells with a check or an `assert`.
 """
@@ -40,10 +45,13 @@ import warnings
 
 import numpy as np
 
+from course import diagnose as _diagnosis
+
 __all__ = [
     "GradientError", "PrecisionWarning", "KinkWarning",
     "check_vjp", "check_jvp", "check_grad", "dot_product_test",
     "numerical_grad", "numerical_vjp", "random_inputs", "rel_error", "gradient_error", "diagnose",
+    "check_traversal",
 ]
 
 EPS = 1e-6              # finite-difference step
@@ -55,7 +63,7 @@ NOISE = 100 * np.finfo(np.float64).eps   # rounding noise of one evaluation of L
 KINK_RTOL = 1e-2        # one-sided differences further off a smooth function's: a kink
 AT_KINKS = ("skip", "between", "check")
 
-KINDS = ("shape", "nonfinite", "count", "type", "unknown")
+KINDS = _diagnosis.KINDS + ("count", "type")
 HINTS = {
     "broadcast": "If {x} was broadcast in the forward pass, sum {d} over the broadcast axes.",
     "nonfinite": "Look for a division by zero, the log of 0, an overflowing exp, or an array "
@@ -76,19 +84,22 @@ class KinkWarning(UserWarning):
 class GradientError(AssertionError):
     """A gradient (or tangent) disagrees with finite differences, or has the wrong form.
 
-    kind:        "shape", "nonfinite", "count", "type" or "unknown" (see `diagnose`)
+    kind:        the likely mistake: one of course.diagnose.KINDS ("sign", "transpose",
+                 "missing_upstream", ..., "unknown"), or "count" / "type" (a malformed result)
     input_index: the input whose gradient is wrong (None: no single input)
     input_name:  its parameter name, when known
     index:       the worst element (a tuple), or None (shape errors, directional checks)
     expected:    finite differences: an array of the checked shape, or a scalar for a directional
                  check; None when not computed (shape, count and type errors)
     got:         what the rule returned, laid out like `expected`
+    diagnosis:   the course.diagnose.Diagnosis behind the message (None for count/type errors)
     """
 
     def __init__(self, message, *, kind="unknown", input_index=None, input_name=None,
-                 index=None, expected=None, got=None):
+                 index=None, expected=None, got=None, diagnosis=None):
         super().__init__(message)
         self.kind = kind
+        self.diagnosis = diagnosis
         self.input_index = input_index
         self.input_name = input_name
         self.index = index
@@ -99,28 +110,35 @@ class GradientError(AssertionError):
 # --- public checks ----------------------------------------------------------------------------
 
 def check_vjp(f, vjp_fn, *inputs, upstream=None, seed=0, eps=EPS, rtol=RTOL, atol=None,
-              at_kinks="skip", max_elementwise=MAX_ELEMENTWISE, num_directions=NUM_DIRECTIONS):
+              at_kinks="skip", max_elementwise=MAX_ELEMENTWISE, num_directions=NUM_DIRECTIONS,
+              hint=None, mistakes=None):
     """Check a reverse-mode rule, vjp_fn(upstream, *inputs), against finite differences.
 
     L = sum(f(*inputs) * upstream), upstream random (seeded) unless given. atol=None estimates
-    the finite-difference noise. Raises GradientError on a wrong gradient; returns None.
+    the finite-difference noise. hint: the exercise's hint for a failure (a string, or
+    {kind: hint}); mistakes: {kind: wrong_vjp_fn}, known wrong rules to recognise. Raises
+    GradientError (its kind: the diagnosed mistake) on a wrong gradient; returns None.
     """
+    _check_mistakes(mistakes)
     xs = _float64_inputs(inputs)
     names = _input_names(len(xs), (vjp_fn, 1), (f, 0))
     _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
-                   max_elementwise, num_directions)
+                   max_elementwise, num_directions, hint, mistakes)
 
 
 def check_grad(f, *inputs, vjp=None, upstream=None, seed=0, eps=EPS, rtol=RTOL, atol=None,
-               at_kinks="skip", max_elementwise=MAX_ELEMENTWISE, num_directions=NUM_DIRECTIONS):
+               at_kinks="skip", max_elementwise=MAX_ELEMENTWISE, num_directions=NUM_DIRECTIONS,
+               hint=None, mistakes=None):
     """Check the engine's reverse mode on f (a function of Tensors) against finite differences.
 
     vjp: a JAX-style transform, vjp(f, *primals) -> (out array, vjp_fn) where vjp_fn(u) returns
     a tuple of arrays, one per primal; default `course.transforms.vjp`. f is evaluated through
-    it too. Other arguments as in check_vjp.
+    it too. mistakes: {kind: rule(upstream, *inputs) -> gradients}. Other arguments as in
+    check_vjp.
     """
     if vjp is None:
         from course.transforms import vjp
+    _check_mistakes(mistakes)
     xs = _float64_inputs(inputs)
     names = _input_names(len(xs), (f, 0))
 
@@ -131,17 +149,20 @@ def check_grad(f, *inputs, vjp=None, upstream=None, seed=0, eps=EPS, rtol=RTOL, 
         return vjp(f, *ys)[1](u)
 
     _check_reverse(forward, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
-                   max_elementwise, num_directions)
+                   max_elementwise, num_directions, hint, mistakes)
 
 
-def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kinks="skip"):
+def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kinks="skip",
+              hint=None, mistakes=None):
     """Check a forward-mode rule, jvp_fn(tangents, *inputs), against finite differences.
 
     Moves one input at a time along a random (seeded) tangent, then all of them together, and
     compares the output tangent, element by element, with (f(x + eps t) - f(x - eps t)) / (2 eps).
-    atol=None estimates the finite-difference noise. Raises GradientError; returns None.
+    atol=None estimates the finite-difference noise. hint, mistakes ({kind: wrong_jvp_fn}): as
+    in check_vjp. Raises GradientError; returns None.
     """
     _check_options(at_kinks)
+    _check_mistakes(mistakes)
     xs = _float64_inputs(inputs)
     names = _input_names(len(xs), (jvp_fn, 1), (f, 0))
     out = _first_output(f, xs)
@@ -152,8 +173,10 @@ def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kink
         moves.append((None, [rng.standard_normal(x.shape) for x in xs]))
     for i, tangents in moves:
         name = None if i is None else names[i]
+        evidence = {"f": f, "inputs": xs, "tangents": tangents, "names": names, "seed": seed,
+                    "mistakes": mistakes, "hint": hint, "max_full": MAX_ELEMENTWISE}
         got = _as_array(jvp_fn(tuple(t.copy() for t in tangents), *[x.copy() for x in xs]),
-                        out.shape, i, name, "jvp")
+                        out.shape, i, name, "jvp", evidence)
 
         def one_sided(step, tangents=tangents):
             """The left and right differences of f along the tangents, element-wise."""
@@ -167,7 +190,7 @@ def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kink
         noise = NOISE * np.max(np.abs(out), initial=0.0) / eps if atol is None else atol
         expected = _expected(central, left, right, got, rtol, noise, at_kinks,
                              half_step=lambda: one_sided(eps / 2))
-        _compare(expected, got, i, name, rtol, noise, "jvp", stacklevel=3)
+        _compare(expected, got, i, name, rtol, noise, "jvp", stacklevel=3, evidence=evidence)
 
 
 def dot_product_test(f, jvp_fn, vjp_fn, *inputs, seed=0, rtol=DOT_RTOL):
@@ -252,79 +275,157 @@ def rel_error(a, b):
 
 # --- errors -----------------------------------------------------------------------------------
 
-def diagnose(expected, got, shape):
-    """The kind of mistake: "shape", "nonfinite" or "unknown" (a diagnosis module adds more).
+def diagnose(expected, got, shape, *, upstream=None, inputs=None, output=None, others=None,
+             f=None, input_index=0, rtol=RTOL):
+    """The kind of mistake, a string of course.diagnose.KINDS (the full Diagnosis, with its
+    message: course.diagnose.diagnose).
 
-    expected: finite differences, or None; got: the rule's result; shape: the shape it must have.
+    expected: the right gradient (finite differences or the engine), or None; got: the rule's
+    result; shape: the shape it must have. The rest is optional evidence: upstream (the upstream
+    gradient the rule got), inputs and f (the function; with f the hypotheses that need new
+    numbers can be tested), others (accepted for widgets; the other inputs' right gradients are
+    computed from f). output is accepted for widgets and not needed.
     """
-    if np.shape(got) != tuple(shape):
-        return "shape"
-    if not np.all(np.isfinite(got)):
-        return "nonfinite"
-    return "unknown"
+    del output
+    expected_array = None if expected is None else np.asarray(expected, dtype=np.float64)
+    if inputs is not None and len(inputs) == 0:
+        inputs = None
+    if f is None and expected_array is None and np.shape(got) == tuple(shape):
+        got = np.asarray(got, dtype=np.float64)
+        return "nonfinite" if not np.all(np.isfinite(got)) else "unknown"
+    return _diagnosis.diagnose(got, expected_array, shape=tuple(shape), f=f, inputs=inputs,
+                               input_index=input_index if f is not None else None,
+                               upstream=upstream, rtol=rtol, others=others).kind
 
 
 def gradient_error(expected, got, input_index=None, input_name=None, *, shape=None, rtol=RTOL,
-                   atol=0.0, direction=False, mode="vjp"):
+                   atol=0.0, direction=False, mode="vjp", evidence=None, hint=None):
     """Build the GradientError for a wrong result, with a short message for a student.
 
     expected: finite differences (an array; a scalar when `direction`; None if not computed);
     got: the rule's result; shape: the shape `got` must have (default: expected's);
     mode: "vjp" (got is dL/dx of input `input_index`) or "jvp" (got is the output tangent
     when input `input_index` moves). input_index None: no single input is to blame.
+    evidence: what course.diagnose may use (f, inputs, upstream or tangents, names, others: all
+    the rule's gradients, mistakes: {kind: wrong rule}, seed, max_full); hint: the exercise's
+    hint (a string or {kind: hint}), in place of the generic one.
     """
     got = np.asarray(got, dtype=np.float64)
     shape = tuple(np.shape(expected) if shape is None else shape)
-    kind = "unknown" if direction else diagnose(expected, got, shape)
+    ev = dict(evidence or {})
+    hint = hint if hint is not None else ev.get("hint")
     i, name = input_index, input_name
     if mode == "vjp":
-        d, of = (_d(i, name), name or f"input {i}") if i is not None else ("dL/dx", "x")
+        d = _d(i, name) if i is not None else "dL/dx"
         subject = "Wrong gradients" if i is None else f"Wrong gradient for {_label(i, name)}"
-        element = d
     else:
-        d, of = "the output tangent", "f(*inputs)"
-        element = "tangent_out"
+        d = "the output tangent"
         moving = "all inputs move" if i is None else f"only {_label(i, name)} moves"
         subject = f"Wrong jvp when {moving}"
-    index = None
-    if kind == "shape":
-        lines = [f"{subject}: {d} must have the shape of {of}, {shape}, but has shape "
-                 f"{got.shape}."]
-        if _broadcasts_to(shape, got.shape):
-            lines.append(HINTS["broadcast"].format(d=d, x=of))
-    elif direction:
+    full = got
+    if direction:
+        others = ev.get("others")
+        full = None if i is None or others is None else np.asarray(others[i], dtype=np.float64)
+    diagnosis = None
+    if full is not None:
+        diagnosis = _diagnose_safely(full, None if direction else expected, shape, i, name, mode,
+                                     ev, rtol, atol, hint)
+    kind = "unknown" if diagnosis is None else diagnosis.kind
+    index = None if diagnosis is None or direction else diagnosis.evidence.get("index")
+    if direction:
         where = "" if i is None else f", shape {shape}"
         lines = [f"{subject}{where}: along a random direction d, <{d}, d> = {float(got):.6g}, "
                  f"but finite differences give {float(expected):.6g} (relative error "
-                 f"{rel_error(expected, got):.2g}, tolerance {rtol:g}).",
-                 "Check with a smaller input to see which elements are wrong."]
+                 f"{rel_error(expected, got):.2g}, tolerance {rtol:g})."]
+        if diagnosis is not None and kind != "unknown":
+            lines += [diagnosis.summary, f"Hint: {diagnosis.hint}"]
+        else:
+            lines.append(f"Hint: {_diagnosis.HINTS['directional']}")
     else:
-        if kind == "nonfinite":
-            worst, what = np.flatnonzero(~np.isfinite(got)), "are not finite"
+        if kind in ("shape", "unreduced_broadcast") or got.shape != shape:
+            head = f"{subject}: "
         else:
-            excess = _excess(expected, got, rtol, atol).ravel()
-            worst = np.argsort(-excess, kind="stable")[: np.count_nonzero(excess > 1.0)]
-            what = "disagree with finite differences"
-        shown = [tuple(int(j) for j in np.unravel_index(k, shape)) for k in worst[:3]]
-        index = shown[0]
-        lines = [f"{subject}, shape {shape}: {worst.size} of {got.size} elements of {d} {what}"
-                 f"{', for example:' if len(shown) > 1 else ':'}"]
-        for at in shown:
-            e = "" if expected is None else f"expected {np.asarray(expected)[at]:.6g}, "
-            lines.append(f"  {element}{_at(at)}: {e}got {got[at] + 0.0:.6g}")
-        if kind == "nonfinite":
-            lines.append(HINTS["nonfinite"])
-        else:
-            error = rel_error(np.asarray(expected)[index], got[index])
-            lines.append(f"(relative error {error:.2g}, tolerance {rtol:g})")
+            head = f"{subject}, shape {shape}: "
+        summary = diagnosis.summary
+        lines = [head + summary] + list(diagnosis.details) + [f"Hint: {diagnosis.hint}"]
+    if not direction and index is None and diagnosis is not None and got.shape == shape \
+            and expected is not None and kind not in ("shape",):
+        index = _worst_index(expected, got, rtol, atol)
     return GradientError("\n".join(lines), kind=kind, input_index=i, input_name=name,
-                         index=index, expected=expected, got=got)
+                         index=index, expected=expected, got=got, diagnosis=diagnosis)
+
+
+def check_traversal(root, *, rtol=1e-8, hint=None):
+    """Check the `.grad` a backward pass left on every node of a scalar graph.
+
+    root: the output node (course.Value, or nodes with `parents`, `local_grads` and `grad`,
+    as in the notebooks); call it after the backward pass under test. Every node must hold
+    d root / d node (computed here from the nodes' local gradients). Raises GradientError with
+    the diagnosed mistake (not_accumulated for `=` instead of `+=` at fan-out, zero for a
+    missing seed, ...); returns None.
+    """
+    diagnosis = _diagnosis.diagnose_traversal(root, rtol=rtol, hint=hint)
+    if diagnosis is None:
+        return
+    raise GradientError(f"Wrong gradients after the backward pass: {diagnosis}",
+                        kind=diagnosis.kind, index=diagnosis.evidence.get("index"),
+                        diagnosis=diagnosis)
+
+
+def _diagnose_safely(got, expected, shape, i, name, mode, ev, rtol, atol, hint):
+    """course.diagnose on the evidence; a diagnosis that fails to run says "unknown"."""
+    inputs = ev.get("inputs")
+    candidates = _mistake_candidates(ev, i, mode, shape)
+    try:
+        return _diagnosis.diagnose(
+            got, expected, shape=shape, f=ev.get("f"), inputs=inputs, input_index=i,
+            upstream=ev.get("upstream"), tangents=ev.get("tangents"), mode=mode,
+            others=ev.get("others"), candidates=candidates, name=name, names=ev.get("names"),
+            rtol=rtol, atol=atol, max_full=ev.get("max_full", MAX_ELEMENTWISE), hint=hint,
+            seed=ev.get("seed", 0))
+    except Exception as error:   # never let the diagnosis hide the failure itself
+        return _diagnosis.Diagnosis(
+            "unknown", f"the result is wrong (the diagnosis failed: {type(error).__name__}).",
+            (), _diagnosis.HINTS["unknown"], {})
+
+
+def _mistake_candidates(ev, i, mode, shape):
+    """{kind: array}: what the exercise's known wrong rules give on the same evidence."""
+    mistakes, inputs = ev.get("mistakes"), ev.get("inputs")
+    if not mistakes or inputs is None:
+        return None
+    candidates = {}
+    for kind, rule in mistakes.items():
+        try:
+            with np.errstate(all="ignore"):
+                if mode == "vjp":
+                    if i is None:
+                        continue
+                    result = rule(np.array(ev["upstream"]), *[x.copy() for x in inputs])
+                    if not isinstance(result, (tuple, list)):
+                        result = (result,)
+                    value = np.asarray(result[i], dtype=np.float64)
+                else:
+                    value = np.asarray(rule(tuple(t.copy() for t in ev["tangents"]),
+                                            *[x.copy() for x in inputs]), dtype=np.float64)
+        except Exception:    # a known mistake that does not run here does not fit
+            continue
+        if value.shape == tuple(shape):
+            candidates[kind] = value
+    return candidates
+
+
+def _worst_index(expected, got, rtol, atol):
+    excess = _excess(expected, got, rtol, atol)
+    if not np.any(excess > 1.0):
+        return None
+    return tuple(int(j) for j in np.unravel_index(int(np.argmax(excess)), np.shape(got)))
 
 
 # --- the reverse-mode check -------------------------------------------------------------------
 
 def _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
-                   max_elementwise, num_directions):
+                   max_elementwise, num_directions, hint=None, mistakes=None):
     _check_options(at_kinks)
     out = _first_output(f, xs, stacklevel=4)
     rng = np.random.default_rng(seed)
@@ -335,7 +436,10 @@ def _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kin
         u = np.asarray(upstream, dtype=np.float64)
         if u.shape != out.shape:
             raise ValueError(f"upstream has shape {u.shape} but f's output has shape {out.shape}")
-    grads = _as_gradients(vjp_fn(u.copy(), *[x.copy() for x in xs]), xs, names)
+    evidence = {"f": f, "inputs": xs, "upstream": u, "names": names, "seed": seed,
+                "mistakes": mistakes, "hint": hint, "max_full": max_elementwise}
+    grads = _as_gradients(vjp_fn(u.copy(), *[x.copy() for x in xs]), xs, names, evidence)
+    evidence["others"] = grads
     if atol is None:   # the size of L's terms: of the outputs, and of the inputs' contributions
         size = _dot(np.abs(out), np.abs(u)) + sum(_dot(np.abs(g), np.abs(x))
                                                   for g, x in zip(grads, xs))
@@ -350,23 +454,23 @@ def _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kin
     for i, (x, g) in enumerate(zip(xs, grads)):
         if x.size <= max_elementwise:
             _check_elements(lambda y, i=i: loss({i: y}), x, g, i, names[i], L0, eps, rtol,
-                            atol, at_kinks)
+                            atol, at_kinks, evidence)
         elif not np.all(np.isfinite(g)):
-            raise gradient_error(None, g, i, names[i], shape=x.shape)
+            raise gradient_error(None, g, i, names[i], shape=x.shape, evidence=evidence)
         else:
             large.append(i)
     if large:
         _check_directions(loss, xs, grads, large, names, L0, rng, eps, rtol, atol, at_kinks,
-                          num_directions)
+                          num_directions, evidence)
 
 
-def _check_elements(loss, x, g, i, name, L0, eps, rtol, atol, at_kinks):
+def _check_elements(loss, x, g, i, name, L0, eps, rtol, atol, at_kinks, evidence=None):
     """Compare g, dL/dx, with central differences of loss(x) element by element."""
     central, left, right = _partials(loss, x.copy(), eps, L0)
     _require_finite(central, f"f near {_label(i, name)}")
     expected = _expected(central, left, right, g, rtol, atol, at_kinks,
                          half_step=lambda: _partials(loss, x.copy(), eps / 2, L0)[1:])
-    _compare(expected, g, i, name, rtol, atol, "vjp", stacklevel=5)
+    _compare(expected, g, i, name, rtol, atol, "vjp", stacklevel=5, evidence=evidence)
 
 
 def _partials(loss, x, eps, L0=None):
@@ -392,7 +496,7 @@ def _partials(loss, x, eps, L0=None):
 
 
 def _check_directions(loss, xs, grads, large, names, L0, rng, eps, rtol, atol, at_kinks,
-                      num_directions):
+                      num_directions, evidence=None):
     """Move the large inputs together along random directions d and compare sum_i <g_i, d_i>
     with central differences; after a failure, move them one at a time to find the wrong one."""
     checked = 0
@@ -413,7 +517,8 @@ def _check_directions(loss, xs, grads, large, names, L0, rng, eps, rtol, atol, a
                 break
         name = None if blamed is None else names[blamed]
         shape = None if blamed is None else xs[blamed].shape
-        raise gradient_error(expected, got, blamed, name, shape=shape, rtol=rtol, direction=True)
+        raise gradient_error(expected, got, blamed, name, shape=shape, rtol=rtol, atol=atol,
+                             direction=True, evidence=evidence)
     if not checked:
         _warn_unchecked(", ".join(_label(i, names[i]) for i in large),
                         "every random direction crossed", stacklevel=5)
@@ -470,10 +575,11 @@ def _excess(expected, got, rtol, atol):
         return np.nan_to_num(np.abs(expected - got) / bound, nan=0.0)
 
 
-def _compare(expected, got, i, name, rtol, atol, mode, stacklevel):
+def _compare(expected, got, i, name, rtol, atol, mode, stacklevel, evidence=None):
     """Raise a GradientError if got disagrees with expected (NaN in expected: not checked)."""
     if not np.all(np.isfinite(got)) or np.any(_excess(expected, got, rtol, atol) > 1.0):
-        raise gradient_error(expected, got, i, name, rtol=rtol, atol=atol, mode=mode)
+        raise gradient_error(expected, got, i, name, rtol=rtol, atol=atol, mode=mode,
+                             evidence=evidence)
     if np.size(expected) and np.all(np.isnan(expected)):
         what = "every element sat on" if mode == "vjp" else "every output element sat on"
         _warn_unchecked(_label(i, name), what, stacklevel + 1)
@@ -540,7 +646,7 @@ def _scalar(value):
     return float(value.reshape(()))
 
 
-def _as_gradients(result, xs, names):
+def _as_gradients(result, xs, names, evidence=None):
     """vjp_fn's result as a list of float64 arrays, one per input, with the right shapes."""
     n = len(xs)
     if isinstance(result, (tuple, list)):
@@ -558,10 +664,11 @@ def _as_gradients(result, xs, names):
                             f"{'' if len(result) == 1 else 's'}, but f has {n} input"
                             f"{'' if n == 1 else 's'} ({inputs}). {HINTS['count']}",
                             kind="count", got=result)
-    return [_as_array(g, x.shape, i, names[i], "vjp") for i, (g, x) in enumerate(zip(result, xs))]
+    return [_as_array(g, x.shape, i, names[i], "vjp", evidence)
+            for i, (g, x) in enumerate(zip(result, xs))]
 
 
-def _as_array(value, shape, i, name, mode):
+def _as_array(value, shape, i, name, mode, evidence=None):
     """A rule's result as a float64 array of `shape`, or a GradientError for a student."""
     d = _d(i, name) if mode == "vjp" else "the output tangent"
     x = (name or f"input {i}") if mode == "vjp" else "f(*inputs)"
@@ -572,7 +679,7 @@ def _as_array(value, shape, i, name, mode):
                             kind="type", input_index=i, input_name=name, got=value)
     value = np.asarray(value, dtype=np.float64)
     if value.shape != tuple(shape):
-        raise gradient_error(None, value, i, name, shape=shape, mode=mode)
+        raise gradient_error(None, value, i, name, shape=shape, mode=mode, evidence=evidence)
     return value
 
 
@@ -593,6 +700,16 @@ def _require_finite(value, what):
 def _check_options(at_kinks):
     if at_kinks not in AT_KINKS:
         raise ValueError(f"at_kinks must be one of {AT_KINKS}, not {at_kinks!r}")
+
+
+def _check_mistakes(mistakes):
+    for kind, rule in (mistakes or {}).items():
+        if kind not in _diagnosis.KINDS:
+            raise ValueError(f"mistakes: unknown kind of mistake {kind!r}: use one of "
+                             f"{_diagnosis.KINDS}")
+        if not callable(rule):
+            raise TypeError(f"mistakes[{kind!r}] must be a rule (a function), not "
+                            f"{type(rule).__name__}")
 
 
 # --- names in messages ------------------------------------------------------------------------
@@ -619,14 +736,3 @@ def _label(i, name):
 
 def _d(i, name):
     return f"dL/d{name}" if name else f"dL/d(input {i})"
-
-
-def _at(index):
-    return f"[{', '.join(map(str, index))}]" if index else ""
-
-
-def _broadcasts_to(shape, bigger):
-    try:
-        return np.broadcast_shapes(tuple(shape), tuple(bigger)) == tuple(bigger) != tuple(shape)
-    except ValueError:
-        return False
