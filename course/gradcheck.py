@@ -36,8 +36,9 @@ How the checks decide:
   the numbers (GradientError.kind: "sign", "transpose", "missing_upstream", ...), with an example
   and a hint. An exercise may pass its own `hint` (a string, or {kind: hint}) and known wrong
   rules, `mistakes={kind: rule}` (same signature as the rule checked), to recognise more.
-- The checks return None: an nbgrader test cell whose last value is a number reads as partial
-  credit, so end test cells with a check or an `assert`.
+- The checks return True or raise GradientError, so a test cell can end with
+  `assert check_vjp(...)` (nbgrader reads a numeric last value as partial credit; an assert
+  statement leaves no value at all).
 """
 
 import inspect
@@ -117,13 +118,14 @@ def check_vjp(f, vjp_fn, *inputs, upstream=None, seed=0, eps=EPS, rtol=RTOL, ato
     L = sum(f(*inputs) * upstream), upstream random (seeded) unless given. atol=None estimates
     the finite-difference noise. hint: the exercise's hint for a failure (a string, or
     {kind: hint}); mistakes: {kind: wrong_vjp_fn}, known wrong rules to recognise. Raises
-    GradientError (its kind: the diagnosed mistake) on a wrong gradient; returns None.
+    GradientError (its kind: the diagnosed mistake) on a wrong gradient; returns True.
     """
     _check_mistakes(mistakes)
     xs = _float64_inputs(inputs)
     names = _input_names(len(xs), (vjp_fn, 1), (f, 0))
     _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
                    max_elementwise, num_directions, hint, mistakes)
+    return True
 
 
 def check_grad(f, *inputs, vjp=None, upstream=None, seed=0, eps=EPS, rtol=RTOL, atol=None,
@@ -150,6 +152,7 @@ def check_grad(f, *inputs, vjp=None, upstream=None, seed=0, eps=EPS, rtol=RTOL, 
 
     _check_reverse(forward, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
                    max_elementwise, num_directions, hint, mistakes)
+    return True
 
 
 def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kinks="skip",
@@ -159,7 +162,7 @@ def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kink
     Moves one input at a time along a random (seeded) tangent, then all of them together, and
     compares the output tangent, element by element, with (f(x + eps t) - f(x - eps t)) / (2 eps).
     atol=None estimates the finite-difference noise. hint, mistakes ({kind: wrong_jvp_fn}): as
-    in check_vjp. Raises GradientError; returns None.
+    in check_vjp. Raises GradientError; returns True.
     """
     _check_options(at_kinks)
     _check_mistakes(mistakes)
@@ -191,6 +194,7 @@ def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kink
         expected = _expected(central, left, right, got, rtol, noise, at_kinks,
                              half_step=lambda: one_sided(eps / 2))
         _compare(expected, got, i, name, rtol, noise, "jvp", stacklevel=3, evidence=evidence)
+    return True
 
 
 def dot_product_test(f, jvp_fn, vjp_fn, *inputs, seed=0, rtol=DOT_RTOL):
@@ -198,7 +202,7 @@ def dot_product_test(f, jvp_fn, vjp_fn, *inputs, seed=0, rtol=DOT_RTOL):
 
     No finite differences, so both must agree to rounding: within rtol of the size of the
     terms, sum|u * Jv| + sum|J^T u * v|. One input at a time (v is zero for the others), so a
-    failure names the input. Raises GradientError; returns None.
+    failure names the input. Raises GradientError; returns True.
     """
     xs = _float64_inputs(inputs)
     names = _input_names(len(xs), (vjp_fn, 1), (jvp_fn, 1), (f, 0))
@@ -223,6 +227,7 @@ def dot_product_test(f, jvp_fn, vjp_fn, *inputs, seed=0, rtol=DOT_RTOL):
                 f"<J^T u, v> = {reverse:.6g} from vjp_fn.\nOne of the two rules is wrong: "
                 f"check each with check_jvp and check_vjp.",
                 kind="unknown", input_index=i, input_name=names[i], expected=forward, got=reverse)
+    return True
 
 
 def numerical_grad(f, x, eps=EPS):
@@ -362,11 +367,11 @@ def check_traversal(root, *, rtol=1e-8, hint=None):
     as in the notebooks); call it after the backward pass under test. Every node must hold
     d root / d node (computed here from the nodes' local gradients). Raises GradientError with
     the diagnosed mistake (not_accumulated for `=` instead of `+=` at fan-out, zero for a
-    missing seed, ...); returns None.
+    missing seed, ...); returns True.
     """
     diagnosis = _diagnosis.diagnose_traversal(root, rtol=rtol, hint=hint)
     if diagnosis is None:
-        return
+        return True
     raise GradientError(f"Wrong gradients after the backward pass: {diagnosis}",
                         kind=diagnosis.kind, index=diagnosis.evidence.get("index"),
                         diagnosis=diagnosis)

@@ -210,7 +210,7 @@ WRONG_ANSWERS = [
         "source": _variant(_DUAL, "self.tangent * other.value + self.value * other.tangent",
                            "self.tangent * other.value"),
         "fails": _both("dual-arithmetic") + _both("derivative"),
-        "mistake": "partial",
+        "mistake": "zero",
     },
     {
         "name": "dual-mul-tangent-times-tangent",
@@ -256,14 +256,14 @@ WRONG_ANSWERS = [
         "cell": "matmul-jvp",
         "source": _variant(_MATMUL_JVP, "dx @ W + x @ dW", "dx @ W"),
         "fails": _both("matmul-jvp"),
-        "mistake": "partial",
+        "mistake": "zero",
     },
     {
         "name": "matmul-jvp-misses-dx-term",
         "cell": "matmul-jvp",
         "source": _variant(_MATMUL_JVP, "dx @ W + x @ dW", "x @ dW"),
         "fails": _both("matmul-jvp"),
-        "mistake": "partial",
+        "mistake": "zero",
     },
     {
         "name": "softmax-jvp-element-wise",
@@ -271,7 +271,7 @@ WRONG_ANSWERS = [
         "source": _variant(_SOFTMAX_JVP, "s * (dx - (s * dx).sum(axis=-1, keepdims=True))",
                            "s * (1 - s) * dx"),
         "fails": _both("softmax-jvp"),
-        "mistake": "partial",
+        "mistake": "unknown",
     },
     {
         "name": "dot-products-reverse-from-jvp",
