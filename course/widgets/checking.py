@@ -244,14 +244,16 @@ def disagreeing(expected, got, rtol=RTOL, atol=ATOL):
 # --- describing a mismatch: the one hook for diagnosis -------------------------------------------
 
 def describe_mismatch(expected, got, *, numerical=None, where=None, upstream=None, inputs=(),
-                      output=None, others=None):
+                      output=None, others=None, f=None, input_index=0):
     """One or two lines, for a student, on a gradient that disagrees with the reference.
 
     expected: the reference (the engine); got: the student's; numerical: finite differences
     (None when not computed). Scalars or arrays. Context for the diagnosis: where (what the
     gradient is, e.g. "dL/dx of the σ gate"), upstream (the upstream gradient the rule got),
     inputs and output (the gate's), others (the reference gradients of the gate's other inputs,
-    to recognise swapped gradients).
+    to recognise swapped gradients), f (the gate's forward function of its inputs) and
+    input_index (which input `got` is for): with f, the diagnosis can test hypotheses that need
+    new numbers, such as a local gradient evaluated at the output instead of the input.
 
     This is the one place where the widgets put a mismatch into words, and the place to plug a
     diagnosis in: it asks `diagnose_mismatch` for the kind of mistake.
@@ -265,12 +267,13 @@ def describe_mismatch(expected, got, *, numerical=None, where=None, upstream=Non
     if numerical is not None:
         numbers += f", numerical {show(numerical)}"
     kind = diagnose_mismatch(expected, got, upstream=upstream, inputs=inputs, output=output,
-                             others=others)
+                             others=others, f=f, input_index=input_index)
     words = MISTAKE_WORDS.get(kind, "") if kind else ""
     return f"{head}{numbers}" + (f" ({words})" if words else "")
 
 
-def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, others=None):
+def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, others=None,
+                      f=None, input_index=0):
     """The kind of mistake (a key of MISTAKE_WORDS), or None when no kind fits.
 
     First asks `course.gradcheck.diagnose` (the diagnosis module extends it), passing the context
@@ -279,7 +282,8 @@ def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, o
     got_array = np.asarray(got, dtype=np.float64)
     expected_array = np.asarray(expected, dtype=np.float64)
     kind = _gradcheck_diagnosis(expected_array, got_array, upstream=upstream, inputs=inputs,
-                                output=output)
+                                output=output, f=None if f is None else np.vectorize(f),
+                                input_index=input_index)
     if kind and kind not in ("unknown", "shape"):
         return kind
     if got_array.ndim == 2 and got_array.shape == expected_array.shape[::-1] \

@@ -168,7 +168,8 @@ class GraphModel(Model):
                         e.grad, e.student, numerical=e.numerical,
                         where=f"{where}, input {e.k + 1} ({_name(order[e.parent])})",
                         upstream=node.grad, inputs=[p.data for p in node._parents],
-                        output=node.data, others=others))
+                        output=node.data, others=others, input_index=e.k,
+                        f=checking.forward_op(node.op, len(node._parents))))
                     e.mark = _join(e.mark, f"yours {fmt(e.student, 3)}")
         if "copy" in self.rules:
             self._check_copies()
