@@ -86,20 +86,9 @@ def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="
     position = graph_positions(root)
     marks = edge_marks or {}
     edges = edge_gradients(root)
-    multiplicity, seen = {}, {}
-    for parent, child, _ in edges:
-        pair = (id(parent), id(child))
-        multiplicity[pair] = multiplicity.get(pair, 0) + 1
-    for parent, child, grad in edges:
-        start, end = position[id(parent)], position[id(child)]
-        pair = (id(parent), id(child))
-        k = seen[pair] = seen.get(pair, -1) + 1
-        m = multiplicity[pair]
-        bend = 0.0
-        if m > 1:  # the same value used twice by one gate: fan the edges out
-            bend = 0.3 * (2 * k / (m - 1) - 1)
-        elif _blocked(start, end, position.values()):
-            bend = -0.45
+    pairs = [(id(parent), id(child)) for parent, child, _ in edges]
+    for (parent, child, grad), pair, bend in zip(edges, pairs, edge_bends(pairs, position)):
+        start, end = position[pair[0]], position[pair[1]]
         _draw_edge(ax, start, end, fmt.format(parent.data),
                    fmt.format(grad) if show_grad else None, marks.get(pair), bend)
     # The output: one more edge to the right, carrying the result and the seed gradient 1.
@@ -132,6 +121,43 @@ def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="
     return ax
 
 
+def edge_bends(pairs, position):
+    """The curvature of each edge (tail key, head key), for matplotlib's arc3 `rad`.
+
+    Edges repeated between the same two nodes (x * x) fan out symmetrically; an edge whose
+    straight line would run through another node bends around it; the others are straight.
+    position: {key: (x, y)} for every node.
+    """
+    multiplicity, seen, bends = {}, {}, []
+    for pair in pairs:
+        multiplicity[pair] = multiplicity.get(pair, 0) + 1
+    for pair in pairs:
+        k = seen[pair] = seen.get(pair, -1) + 1
+        m = multiplicity[pair]
+        if m > 1:
+            bends.append(0.3 * (2 * k / (m - 1) - 1))
+        elif _blocked(position[pair[0]], position[pair[1]], position.values()):
+            bends.append(-0.45)
+        else:
+            bends.append(0.0)
+    return bends
+
+
+def edge_ends(start, end, to_node=True):
+    """Where an arrow from node `start` to node `end` begins and ends (clear of the nodes)."""
+    return (start[0] + 0.35, start[1]), (end[0] - (0.35 if to_node else 0.0), end[1])
+
+
+def edge_label_point(tail, head, bend, t=0.4):
+    """The point t of the way along an arc3 arrow from tail to head, where its labels go
+    (near the tail, where edges do not crowd)."""
+    (x0, y0), (x1, y1) = tail, head
+    dx, dy = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + bend * dy, (y0 + y1) / 2 - bend * dx
+    return ((1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t ** 2 * x1,
+            (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t ** 2 * y1)
+
+
 def _blocked(start, end, points):
     """Whether a node other than the ends lies on the straight segment start-end."""
     (x0, y0), (x1, y1) = start, end
@@ -145,15 +171,10 @@ def _blocked(start, end, points):
 
 
 def _draw_edge(ax, start, end, value_text, grad_text, mark, bend, to_node=True):
-    (x0, y0), (x1, y1) = (start[0] + 0.35, start[1]), (end[0] - (0.35 if to_node else 0), end[1])
-    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10,
+    tail, head = edge_ends(start, end, to_node)
+    ax.add_patch(FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=10,
                                  color="#888888", lw=1.2, connectionstyle=f"arc3,rad={bend}"))
-    # Label at 40% along the (possibly curved) edge, near its tail, where edges do not crowd.
-    dx, dy = x1 - x0, y1 - y0
-    cx, cy = (x0 + x1) / 2 + bend * dy, (y0 + y1) / 2 - bend * dx
-    t = 0.4
-    xm = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t ** 2 * x1
-    ym = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t ** 2 * y1
+    xm, ym = edge_label_point(tail, head, bend)
     ax.text(xm, ym + 0.08, value_text, color=FORWARD_COLOR, ha="center", va="bottom", fontsize=9)
     if grad_text is not None:
         ax.text(xm, ym - 0.08, grad_text, color=GRADIENT_COLOR, ha="center", va="top", fontsize=9)

@@ -83,10 +83,6 @@ class ReluModel(Model):
         self._figure = None
         self.update()
 
-    @property
-    def checking(self):
-        return self.rule is not None
-
     def update(self):
         n, shift, seed = self.values["n"], self.values["shift"], self.values["seed"]
         rng = np.random.default_rng(seed)
@@ -226,10 +222,6 @@ class MatmulModel(Model):
         super().__init__()
         self._figure = None
         self.update()
-
-    @property
-    def checking(self):
-        return self.rule is not None
 
     def update(self):
         N, D, M, seed = (self.values[k] for k in ("N", "D", "M", "seed"))

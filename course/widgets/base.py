@@ -27,9 +27,16 @@ class Control:
 
 
 class Model:
-    """Base class: subclasses define `controls` (a list of Control) and `update()`."""
+    """Base class: subclasses define `controls` (a list of Control) and `update()`, and set
+    `rule` to the student's rule (None: the widget shows the engine only)."""
 
     controls: list
+    rule = None
+
+    @property
+    def checking(self):
+        """Whether a student's rule is being checked against the engine."""
+        return self.rule is not None
 
     def __init__(self):
         self.values = {c.name: (int(c.value) if c.integer else float(c.value))

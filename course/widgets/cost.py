@@ -68,10 +68,6 @@ class CostModel(Model):
         self._figure = None
         self.update()
 
-    @property
-    def checking(self):
-        return self.rule is not None
-
     def function(self):
         n, m = self.values["n"], self.values["m"]
         rng = np.random.default_rng(1000 * n + m)

@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, NODE_FACE,
-                            graph_positions, node_label)
+                            edge_bends, edge_ends, edge_label_point, graph_positions, node_label)
 from course.value import Value, topological_order
 from course.widgets import checking
 from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
@@ -347,23 +347,12 @@ class GraphFigure:
             ax.set_title(model.title)
         self.overlay = OverlayFigure(self.figure)
 
-        multiplicity, seen = {}, {}
-        for e in model.edges:
-            multiplicity[(e.parent, e.child)] = multiplicity.get((e.parent, e.child), 0) + 1
         self.labels = []    # per edge: (value label, gradient label)
         self.arrows = []
         self.marked = ()
-        for e in model.edges:
-            start, end = points[e.parent], points[e.child]
-            pair = (e.parent, e.child)
-            j = seen[pair] = seen.get(pair, -1) + 1
-            m = multiplicity[pair]
-            bend = 0.0
-            if m > 1:
-                bend = 0.3 * (2 * j / (m - 1) - 1)
-            elif _blocked(start, end, points):
-                bend = -0.45
-            self.labels.append(self._edge(ax, start, end, bend))
+        pairs = [(e.parent, e.child) for e in model.edges]
+        for (parent, child), bend in zip(pairs, edge_bends(pairs, dict(enumerate(points)))):
+            self.labels.append(self._edge(ax, points[parent], points[child], bend))
         xr, yr = points[-1]
         self.output_labels = self._edge(ax, (xr, yr), (xr + 2.0, yr), 0.0, to_node=False)
         for node, (x, y) in zip(order, points):
@@ -380,17 +369,11 @@ class GraphFigure:
         self.figure.legend(handles=legend, loc="lower left", ncol=3, fontsize=8, frameon=False)
 
     def _edge(self, ax, start, end, bend, to_node=True):
-        (x0, y0) = (start[0] + 0.35, start[1])
-        (x1, y1) = (end[0] - (0.35 if to_node else 0.0), end[1])
+        tail, head = edge_ends(start, end, to_node)
         self.arrows.append(ax.add_patch(FancyArrowPatch(
-            (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, color=ARROW_COLOR, lw=1.2,
+            tail, head, arrowstyle="-|>", mutation_scale=10, color=ARROW_COLOR, lw=1.2,
             connectionstyle=f"arc3,rad={bend}")))
-        # Labels 40% along the (possibly curved) edge, as in draw_graph.
-        dx, dy = x1 - x0, y1 - y0
-        cx, cy = (x0 + x1) / 2 + bend * dy, (y0 + y1) / 2 - bend * dx
-        t = 0.4
-        xm = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t ** 2 * x1
-        ym = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t ** 2 * y1
+        xm, ym = edge_label_point(tail, head, bend)  # as in draw_graph
         label = self.overlay.label
         value = label(ax, xm, ym + 0.08, FORWARD_COLOR, 9, va="bottom")
         grad = label(ax, xm, ym - 0.08, GRADIENT_COLOR, 9, va="top")
@@ -419,14 +402,3 @@ class GraphFigure:
         return pixel_size(self.figure)
 
 
-def _blocked(start, end, points):
-    """Whether a node other than the ends lies on the straight segment start-end (as in
-    course.figures)."""
-    (x0, y0), (x1, y1) = start, end
-    for x, y in points:
-        if (x, y) in (start, end) or not min(x0, x1) < x < max(x0, x1):
-            continue
-        t = (x - x0) / (x1 - x0)
-        if abs(y0 + t * (y1 - y0) - y) < 0.3:
-            return True
-    return False

@@ -46,10 +46,6 @@ class VanishingModel(Model):
         self._figure = None
         self.update()
 
-    @property
-    def checking(self):
-        return self.rule is not None
-
     def update(self):
         x, depth, w = self.values["x"], self.values["depth"], self.values["w"]
         h = [Value(x, label="h0")]
