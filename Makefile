@@ -5,6 +5,9 @@
 #   make test     set up and run every test                    (PYTEST_ARGS="-x -k gates")
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
 #   make release  regenerate release/ from source/ with nbgrader (ASSIGNMENTS="01-gates")
+#   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class)
+#   make student-pack      build dist/<course>-student.zip: what students need, no answers (RELEASE=release)
+#   make release-exchange  release every assignment to nbgrader's exchange (EXCHANGE=/srv/nbgrader/exchange ASSIGNMENTS=)
 #   make clean    remove caches (keeps .venv and gradebook.db)
 #   make distclean  clean, and remove .venv too
 
@@ -33,7 +36,7 @@ RUN := PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PREFER_ENV_PATH=1
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench release clean distclean kernel torch
+.PHONY: help lab test bench release autograde clean distclean kernel torch
 
 help:
 	@sed -n 's/^#   /  /p' Makefile
@@ -108,6 +111,37 @@ release: $(VENV)/.stamp-lab
 	    || { rm -rf "$$db"; exit 1; }; \
 	  rm -rf "$$db"; \
 	done
+
+# The TA's autograder (autograder/README.md). ASSIGNMENTS is passed on only when given on the
+# command line or in the environment (its default above lists every assignment, for release).
+# OUT defaults to graded/ (graded/demo/ for the demo class).
+SUBMISSIONS ?=
+OUT ?=
+JOBS ?=
+ROSTER ?=
+AUTOGRADE_ARGS ?=
+autograde: $(VENV)/.stamp-lab kernel
+	$(RUN) $(PY) -m autograder grade $(if $(strip $(SUBMISSIONS)),"$(SUBMISSIONS)") \
+	  $(if $(strip $(OUT)),--out "$(OUT)") \
+	  $(if $(filter command line environment,$(origin ASSIGNMENTS)),--assignments $(ASSIGNMENTS)) \
+	  $(if $(strip $(JOBS)),--jobs $(JOBS)) $(if $(strip $(ROSTER)),--roster "$(ROSTER)") \
+	  $(AUTOGRADE_ARGS)
+
+# The student pack (autograder/student_pack.py): the released notebooks, the playground, the
+# course as a wheel, and a student README/Makefile/environment.yml (templates in student/).
+RELEASE ?= release
+.PHONY: student-pack release-exchange
+student-pack: $(VENV)/.stamp-lab
+	$(RUN) $(PY) -m autograder.student_pack --release "$(RELEASE)" --out dist
+
+# nbgrader's exchange, for JupyterHub courses (autograder/exchange.py): EXCHANGE is the exchange
+# folder (nbgrader's Exchange.root). ASSIGNMENTS is passed on only when given (default: all).
+EXCHANGE ?=
+release-exchange: $(VENV)/.stamp-lab
+	@test -n "$(strip $(EXCHANGE))" || { \
+	  echo "Say where the exchange is: make release-exchange EXCHANGE=/srv/nbgrader/exchange" >&2; exit 1; }
+	$(RUN) $(PY) -m autograder.exchange release --exchange "$(EXCHANGE)" \
+	  $(if $(filter command line environment,$(origin ASSIGNMENTS)),$(ASSIGNMENTS))
 
 clean:
 	find . \( -path ./.venv -o -path ./.git \) -prune -o \

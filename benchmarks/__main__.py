@@ -1,8 +1,14 @@
 """`python -m benchmarks` (`make bench`): run every benchmark, print the table, update README.md.
 
-    python -m benchmarks              full run (half a minute when quiet), writes benchmarks/README.md
-    python -m benchmarks --quick      a few repetitions; prints only (unless --readme)
+    python -m benchmarks              full run, writes benchmarks/README.md: half a minute for
+                                      the engines when quiet, then about three minutes grading a
+                                      class of 4 students x 6 assignments
+    python -m benchmarks --quick      a few repetitions, a class of 2 x 1; prints only (unless
+                                      --readme)
     python -m benchmarks --strict     exit 1 when the course engine misses a target
+    python -m benchmarks --no-grading the engines only
+    python -m benchmarks --class-size 60   the full-size class (60 x 6 notebooks, 20-30 min);
+                                      alone: python -m benchmarks.grading --students 60
 
 Every engine runs on one thread (`--threads N` to change): the BLAS through OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS and MKL_NUM_THREADS, set here before numpy is imported, and PyTorch through
@@ -15,6 +21,8 @@ import sys
 import time
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+GRADING_STUDENTS = 4          # the class graded by default: 4 students x every assignment
+GRADING_QUICK_ASSIGNMENT = "03-vector-backprop"
 
 
 def parse_args(argv):
@@ -33,6 +41,14 @@ def parse_args(argv):
                         help="print the results only")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 when a target is missed")
+    grading = parser.add_argument_group("grading a class (benchmarks/grading.py)")
+    grading.add_argument("--class-size", type=int, default=None,
+                         help=f"students in the class (default {GRADING_STUDENTS}, quick 2; "
+                              f"the full-size benchmark is 60)")
+    grading.add_argument("--class-assignments", nargs="+", default=None, metavar="NAME",
+                         help="assignments of the class (default: all, quick: one)")
+    grading.add_argument("--no-grading", dest="grading", action="store_false",
+                         help="leave the grading benchmark out")
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 3 if args.quick else 21
@@ -40,6 +56,12 @@ def parse_args(argv):
         args.readme = not args.quick
     if args.repeat < 1 or args.threads < 1:
         parser.error("--repeat and --threads must be at least 1")
+    if args.class_size is None:
+        args.class_size = 2 if args.quick else GRADING_STUDENTS
+    if args.class_assignments is None and args.quick:
+        args.class_assignments = [GRADING_QUICK_ASSIGNMENT]
+    if args.class_size < 1:
+        parser.error("--class-size must be at least 1")
     return args
 
 
@@ -52,8 +74,11 @@ def limit_threads(n):
               "threads than asked", file=sys.stderr)
 
 
-def run_all(repeat, quick=False, threads=1, log=print):
-    """Run every benchmark; the results dict that report.markdown renders."""
+def run_all(repeat, quick=False, threads=1, log=print, grading=None):
+    """Run every benchmark; the results dict that report.markdown renders.
+
+    grading: None (no grading benchmark) or {"students": n, "assignments": [...] or None}.
+    """
     from benchmarks import gradcheck_speed, mlp, scalar_chain
 
     sample = 0.01 if quick else 0.05
@@ -68,6 +93,12 @@ def run_all(repeat, quick=False, threads=1, log=print):
     for size in ("small", "large"):
         log(f"MLP training step, {size} ...")
         results["mlp"].append(mlp.run(size, repeat=repeat, min_sample=sample, threads=threads))
+    if grading:
+        # Last, and in processes of their own: nbgrader's kernels use every core.
+        from benchmarks import grading as grading_benchmark
+
+        results["grading"] = grading_benchmark.run(grading["students"], grading["assignments"],
+                                                   log=log)
     return results
 
 
@@ -82,7 +113,10 @@ def main(argv=None):
 
     load_before = report.load_average()
     started = time.perf_counter()
-    results = run_all(args.repeat, quick=args.quick, threads=args.threads, log=log)
+    grading = ({"students": args.class_size, "assignments": args.class_assignments}
+               if args.grading else None)
+    results = run_all(args.repeat, quick=args.quick, threads=args.threads, log=log,
+                      grading=grading)
     elapsed = time.perf_counter() - started
     info = report.machine(args.threads, load_before)
     settings = (f"{'quick run, ' if args.quick else ''}best of {args.repeat} interleaved rounds "

@@ -22,6 +22,7 @@ TARGETS = {
     "mlp large": (1.10, "≤ 1.10x numpy"),
     "scalar chain": (0.5, "≤ 0.5x micrograd"),
     "check_vjp": (0.2, "< 0.2 s"),
+    "grading": (1 / 1.8, "≤ 0.56x nbgrader (1.8x faster)"),
 }
 
 
@@ -230,6 +231,19 @@ def rows(results):
             verdicts.append((f"{title}: course", ok))
             table.append((title, "course.gradcheck", format_seconds(r["time"]),
                           f"{r['time'] / r['matmul']:.1f} matmuls", target, _verdict(ok)))
+    r = results.get("grading")
+    if r is not None:
+        title = (f"grading a class: {r['students']} students × {len(r['assignments'])} "
+                 f"assignment{'s' if len(r['assignments']) != 1 else ''} "
+                 f"({r['notebooks']} notebooks), end to end")
+        base, ours = r["baseline"]["seconds"], r["autograder"]["seconds"]
+        limit, target = TARGETS["grading"]
+        ok = ours / base <= limit
+        verdicts.append((f"{title}: autograder", ok))
+        table.append((title, "nbgrader generate + autograde, sequential (baseline)",
+                      format_seconds(base), _ratio(1.0), "", ""))
+        table.append(("", f"autograder, {r['autograder']['workers']} workers",
+                      format_seconds(ours), _ratio(ours / base), target, _verdict(ok)))
     return table, verdicts
 
 
@@ -247,6 +261,11 @@ def checks_line(results):
         worst = ", ".join(f"{e} {d:.1e}" for e, d in r["check"].items())
         parts.append(f"scalar chain: value and gradients match the closed form "
                      f"(largest relative difference: {worst})")
+    r = results.get("grading")
+    if r is not None:
+        from benchmarks import grading
+
+        parts += grading.describe(r)
     return parts
 
 
