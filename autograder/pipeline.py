@@ -110,6 +110,18 @@ def worker_job(job, template, out, cell_timeout):
     }
 
 
+def sandbox_note():
+    """One sentence on how students' code runs: in bubblewrap, or (a warning) not."""
+    from autograder import sandbox
+
+    ok, reason = sandbox.sandbox_available()
+    if ok:
+        return f"students' code runs sandboxed ({reason})"
+    return (f"WARNING: students' code is NOT sandboxed ({reason}): it runs with the grader's "
+            f"rights (it can read source/ and the gradebook, and use the network); only the "
+            f"resource limits apply")
+
+
 def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None, roster=None,
                 timeout=DEFAULT_TIMEOUT, cell_timeout=None, force=False, log=None,
                 progress_stream=None):
@@ -128,6 +140,8 @@ def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None,
             raise ValueError(f"unknown assignment(s) {', '.join(unknown)}; this course has "
                              f"{', '.join(known)}")
     roster_ids = plan.read_roster(roster) if roster else []
+    isolation = sandbox_note()
+    log(isolation)
 
     phases, clock = {}, time.perf_counter()
 
@@ -168,7 +182,7 @@ def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None,
     results.write_if_changed(out / "intake.csv", tables.intake_csv(the_plan.intake))
     merge.build_gradebook(out, all_rows, tmpl, the_plan.students)
     results.write_if_changed(out / "report.html",
-                             report.render(all_rows, the_plan.intake, selected))
+                             report.render(all_rows, the_plan.intake, selected, isolation))
     phase("outputs")
     return Summary(out=out, rows=all_rows, graded_now=len(todo),
                    reused=len(stored) - len(todo), seconds=time.perf_counter() - started,

@@ -176,8 +176,11 @@ def timing_summary(rows):
             + "; ".join(cells) + ".</p>")
 
 
-def render(rows, plan_files, assignments):
+def render(rows, plan_files, assignments, isolation=""):
+    """The TA's report. isolation: how students' code ran (a sandbox warning stands out)."""
+    style = ' style="color:#b00;font-weight:bold"' if isolation.startswith("WARNING") else ""
     body = ["<h1>Autograding report</h1>",
+            f"<p{style}>{esc(isolation)}</p>" if isolation else "",
             f"<p>{len({r['student'] for r in rows})} students, {len(assignments)} "
             f"assignment(s): {status_line(rows)}.</p>",
             "<h2>Scores</h2>", summary_table(rows, assignments)]

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 TIMINGS = {}  # filled by TimedExecute while a job runs
+SANDBOX = {}  # the worker's sandbox plan (sandbox.py), made at its first job
 
 
 def watch_parent(parent, interval=0.5):
@@ -92,6 +93,25 @@ def remove_tree(path):
         shutil.rmtree(path, onerror=retry)
 
 
+def sandbox_plan():
+    """This worker's sandbox: one kernel spec and run folder per worker, in a temporary folder
+    (its IPC sockets are no output of the run) removed when the worker exits. Students' kernels
+    run in bubblewrap, or, where it cannot run, with limits only and a warning."""
+    if "plan" not in SANDBOX:
+        import atexit
+        import tempfile
+
+        from autograder import sandbox
+
+        run_dir = tempfile.mkdtemp(prefix=f"autograder-sandbox-{os.getpid()}-")
+        atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
+        plan = SANDBOX["plan"] = sandbox.prepare(run_dir)
+        os.environ.update(plan.env)  # JUPYTER_PATH: where the sandbox kernel spec is
+        if plan.warning:
+            print(plan.warning, file=sys.stderr)
+    return SANDBOX["plan"]
+
+
 def job_config(template_root, job_root, cell_timeout):
     """nbgrader's config for one job: the course's nbgrader_config.py, pointed at the job."""
     from nbgrader.converters import Autograde
@@ -112,6 +132,7 @@ def job_config(template_root, job_root, cell_timeout):
                      else Autograde.class_traits()["autograde_preprocessors"].default())
     config.Autograde.autograde_preprocessors = [timed if p is Execute else p
                                                 for p in preprocessors]
+    sandbox_plan().configure(config)  # the students' kernel: sandboxed, over IPC
     return config
 
 
@@ -152,7 +173,10 @@ def grade(job):
         shutil.copy(source.parent / "timestamp.txt", submitted / "timestamp.txt")
 
     review = scan_for_review(submitted / spec.notebook, template, spec, assignment)
+    add_canary(submitted / spec.notebook, template, spec)
     config = job_config(template, job_root, job.get("cell_timeout"))
+    plan = sandbox_plan()
+    mark = plan.event_mark()
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = assignment, student
     log = logging.getLogger(f"autograder.job.{os.getpid()}")
@@ -187,18 +211,34 @@ def grade(job):
     autograded = job_root / "autograded" / student / assignment / spec.notebook
     if failed is not None or not autograded.exists():
         status, text = failure_status(log_path.read_text(errors="replace") + (failed or ""))
+        exits = plan.kernel_exits(since=mark)
+        if status == results.KERNEL_DIED and exits and exits[-1].message:
+            text = f"the Python kernel {exits[-1].message}"
         result.update(status=status, score=0.0, notes=[results.note(text, "review")])
     else:
         extract_started = time.perf_counter()
         import nbformat
 
+        from autograder import canary
+
         nb = nbformat.read(autograded, as_version=4)
+        verdict = canary.read_canary(nb)
+        canary.strip_canary_cell(nb)  # feedback and the TA's copy show the student's notebook
+        nbformat.write(nb, autograded)
         scores = extract.read_scores(config.CourseDirectory.db_url,
                                      Path(spec.notebook).stem, assignment, student)
         tests, cell_errors, notes = extract.tests_and_notes(nb, scores, spec,
                                                             job.get("cell_timeout"))
         result.update(tests=tests, cell_errors=cell_errors, notes=notes,
                       score=float(sum(t["score"] or 0 for t in tests)))
+        if verdict.tampered:  # the checker was not the checker: no test result can be trusted
+            for t in tests:
+                t["score"] = 0.0
+            result["score"] = 0.0
+            result["notes"] = notes + [results.note(
+                "the canary check failed: the gradient checker or numpy was tampered with, so "
+                "the notebook gets 0", "review")] + [
+                results.note(f.text(), "review") for f in verdict.flags]
         dest = Path(job["autograded"])
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
@@ -213,6 +253,17 @@ def grade(job):
     timings["total"] = round(time.perf_counter() - started, 4)
     result["timings"] = timings
     return result
+
+
+def add_canary(notebook, template, spec):
+    """Append the canary cell (canary.py) to the submission before it is autograded."""
+    import nbformat
+
+    from autograder import canary
+
+    nb = nbformat.read(notebook, as_version=4)
+    release = nbformat.read(template / "release" / spec.name / spec.notebook, as_version=4)
+    nbformat.write(canary.add_canary_cell(nb, reference=release), notebook)
 
 
 def scan_for_review(notebook, template, spec, assignment):
