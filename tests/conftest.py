@@ -8,6 +8,7 @@ package means `.ci/run` forgot to install it, and a skipped test would hide that
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,12 @@ def running_under_ci() -> bool:
     """True when the environment variable CI says so (`true`, `1` or `yes`, any case)."""
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
+
+# Every test session gets a matplotlib config and cache folder of its own, which every kernel it
+# starts inherits. matplotlib's font cache in the user's home is shared by all environments of
+# the same matplotlib version: one written by another (or a since deleted) environment can lack
+# fonts, and then every plotting cell warns on stderr, which nbgrader scores as a failure.
+os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="pytest-matplotlib-"))
 
 # Hypothesis: no per-example deadline (the machine's two cores are shared, so timings are
 # noisy); under CI the examples are derandomized, so a rerun sees the same ones.

@@ -209,6 +209,11 @@ def test_honest_notebook_passes_in_the_sandbox_and_its_canary_too(bank_runs, ass
     assert result.canary.ran and not result.canary.tampered, [f.text() for f in result.canary.flags]
 
 
+def one_or_more(expected):
+    """An expectation that accepts one value or any of a tuple of them."""
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [h.name for h in BANK])
 def test_hostile_submission(bank_runs, name):
@@ -222,11 +227,11 @@ def test_hostile_submission(bank_runs, name):
     print(report)
     assert not result.leaks(), f"the sandbox leaked: {result.leaks()}"
     assert result.outcome == expect.outcome, report
-    assert expect.status in result.status(), report
+    assert any(text in result.status() for text in one_or_more(expect.status)), report
     assert result.seconds < BOMB_BOUND, report
     assert result.files_unchanged, "the notebook's own folder changed on disk"
     if expect.outcome == "kernel-died":
-        assert result.exits and result.exits[-1].reason == expect.stopped_by, report
+        assert result.exits and result.exits[-1].reason in one_or_more(expect.stopped_by), report
         assert result.exits[-1].message
     if expect.error:
         assert expect.error in result.cell_text(entry.cell), report
@@ -290,7 +295,7 @@ def test_bombs_beside_an_honest_notebook(bwrap_ready, world, server, tmp_path):
     for name in ("fork-bomb", "memory-bomb"):
         assert results[name].outcome == "kernel-died"
         assert results[name].seconds < BOMB_BOUND
-        assert results[name].exits[-1].reason == BY_NAME[name].expect.stopped_by
+        assert results[name].exits[-1].reason in one_or_more(BY_NAME[name].expect.stopped_by)
 
 
 @pytest.mark.slow
@@ -407,7 +412,7 @@ def test_a_class_with_hostile_students_through_real_nbgrader(bwrap_ready, server
             assert result["returncode"] != 0 and "nb" not in result, result["log"]
             assert "DeadKernelError" in result["log"] or "Kernel died" in result["log"], \
                 result["log"]
-            assert result["exits"][-1].reason == expect.stopped_by
+            assert result["exits"][-1].reason in one_or_more(expect.stopped_by)
             continue
         assert result["returncode"] == 0, result["log"]
         assert not leaks(result["nb"]), (name, leaks(result["nb"]))

@@ -31,12 +31,12 @@ class Expect:
     the hostile cell. status: words the status line must contain (see world.Outcome.status)."""
 
     outcome: str = "graded"
-    stopped_by: str | None = None
+    stopped_by: str | tuple | None = None  # or a tuple of acceptable reasons
     error: str | None = None
     scores: str = "baseline"
     canary: str | None = "ok"
     scan: frozenset = field(default_factory=frozenset)
-    status: str = "graded"
+    status: str | tuple = "graded"  # or a tuple of acceptable texts
 
 
 @dataclass(frozen=True)
@@ -328,8 +328,11 @@ BANK = [
             proves="an allocation past the address-space limit fails in the cell; the rest "
                    "of the notebook is graded"),
     Hostile("fork-bomb", A02, "add-function", _FORK_BOMB,
-            Expect(outcome="kernel-died", stopped_by="processes", canary=None,
-                   scan=frozenset({"processes"}), status="a fork bomb?"),
+            # whichever watchdog limit trips first: the process count, or (on a loaded machine,
+            # where the copies pile up before they are counted) their memory
+            Expect(outcome="kernel-died", stopped_by=("processes", "memory"), canary=None,
+                   scan=frozenset({"processes"}),
+                   status=("a fork bomb?", "more than 1 GiB of memory together")),
             proves="a fork bomb is capped (RLIMIT_NPROC) and its notebook stopped"),
     Hostile("os-exit", A02, "add-function", _OS_EXIT,
             Expect(outcome="kernel-died", stopped_by=None, canary=None,
