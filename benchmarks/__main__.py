@@ -1,12 +1,15 @@
 """`python -m benchmarks` (`make bench`): run every benchmark, print the table, update README.md.
 
     python -m benchmarks              full run, writes benchmarks/README.md: half a minute for
-                                      the engines when quiet, then about three minutes grading a
+                                      the engines when quiet, about a minute for the sandbox's
+                                      cost per notebook, then about three minutes grading a
                                       class of 4 students x 6 assignments
-    python -m benchmarks --quick      a few repetitions, a class of 2 x 1; prints only (unless
-                                      --readme)
+    python -m benchmarks --quick      a few repetitions, 2 rounds of the sandbox, a class of
+                                      2 x 1; prints only (unless --readme)
     python -m benchmarks --strict     exit 1 when the course engine misses a target
-    python -m benchmarks --no-grading the engines only
+    python -m benchmarks --no-grading leave the grading benchmark out
+    python -m benchmarks --no-sandbox leave the sandbox's cost out (alone: python -m
+                                      benchmarks.sandbox)
     python -m benchmarks --class-size 60   the full-size class (60 x 6 notebooks, 20-30 min);
                                       alone: python -m benchmarks.grading --students 60
 
@@ -23,6 +26,8 @@ import time
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 GRADING_STUDENTS = 4          # the class graded by default: 4 students x every assignment
 GRADING_QUICK_ASSIGNMENT = "03-vector-backprop"
+SANDBOX_REPEAT = 5            # rounds of the sandbox benchmark (each starts 6 kernels), quick 2
+SANDBOX_QUICK_REPEAT = 2
 
 
 def parse_args(argv):
@@ -49,6 +54,8 @@ def parse_args(argv):
                          help="assignments of the class (default: all, quick: one)")
     grading.add_argument("--no-grading", dest="grading", action="store_false",
                          help="leave the grading benchmark out")
+    parser.add_argument("--no-sandbox", dest="sandbox", action="store_false",
+                        help="leave the sandbox's cost per notebook (benchmarks/sandbox.py) out")
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 3 if args.quick else 21
@@ -74,10 +81,11 @@ def limit_threads(n):
               "threads than asked", file=sys.stderr)
 
 
-def run_all(repeat, quick=False, threads=1, log=print, grading=None):
+def run_all(repeat, quick=False, threads=1, log=print, grading=None, sandbox=None):
     """Run every benchmark; the results dict that report.markdown renders.
 
     grading: None (no grading benchmark) or {"students": n, "assignments": [...] or None}.
+    sandbox: None (no sandbox benchmark) or its number of rounds.
     """
     from benchmarks import gradcheck_speed, mlp, scalar_chain
 
@@ -93,6 +101,8 @@ def run_all(repeat, quick=False, threads=1, log=print, grading=None):
     for size in ("small", "large"):
         log(f"MLP training step, {size} ...")
         results["mlp"].append(mlp.run(size, repeat=repeat, min_sample=sample, threads=threads))
+    if sandbox:
+        results["sandbox"] = run_sandbox(sandbox, log)
     if grading:
         # Last, and in processes of their own: nbgrader's kernels use every core.
         from benchmarks import grading as grading_benchmark
@@ -100,6 +110,16 @@ def run_all(repeat, quick=False, threads=1, log=print, grading=None):
         results["grading"] = grading_benchmark.run(grading["students"], grading["assignments"],
                                                    log=log)
     return results
+
+
+def run_sandbox(repeat, log):
+    """The sandbox benchmark's result: {"repeat", "assignment", "times", "missing"}."""
+    from benchmarks import sandbox
+
+    log(f"the sandbox's cost per notebook, {repeat} rounds of kernels ...")
+    times, missing = sandbox.run(repeat=repeat)
+    return {"repeat": repeat, "assignment": sandbox.ASSIGNMENT, "times": times,
+            "missing": missing}
 
 
 def main(argv=None):
@@ -115,8 +135,9 @@ def main(argv=None):
     started = time.perf_counter()
     grading = ({"students": args.class_size, "assignments": args.class_assignments}
                if args.grading else None)
+    sandbox = (SANDBOX_QUICK_REPEAT if args.quick else SANDBOX_REPEAT) if args.sandbox else None
     results = run_all(args.repeat, quick=args.quick, threads=args.threads, log=log,
-                      grading=grading)
+                      grading=grading, sandbox=sandbox)
     elapsed = time.perf_counter() - started
     info = report.machine(args.threads, load_before)
     settings = (f"{'quick run, ' if args.quick else ''}best of {args.repeat} interleaved rounds "

@@ -269,6 +269,18 @@ def checks_line(results):
     return parts
 
 
+def sandbox_lines(r):
+    """The sandbox's cost per notebook: a heading line and benchmarks/sandbox.py's own table.
+
+    A measured cost, not a target: it gives no verdict (rows() leaves it out).
+    """
+    from benchmarks import sandbox
+
+    heading = (f"What the sandbox costs per notebook (`benchmarks/sandbox.py`, best of "
+               f"{r['repeat']} rounds; no target):")
+    return [heading, "", sandbox.table(r["times"], r["missing"])]
+
+
 def markdown(results, info, settings):
     """The whole results section."""
     lines = [f"Measured by `python -m benchmarks` on {info['date']}: {settings}.", ""]
@@ -278,6 +290,8 @@ def markdown(results, info, settings):
               "| --- | --- | ---: | ---: | --- | --- |"]
     table, _ = rows(results)
     lines += ["| " + " | ".join(row) + " |" for row in table]
+    if "sandbox" in results:
+        lines += [""] + sandbox_lines(results["sandbox"])
     checks = checks_line(results)
     if checks:
         lines += ["", "Cross-checks before timing:", ""] + [f"- {c}" for c in checks]

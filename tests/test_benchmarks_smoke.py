@@ -14,7 +14,8 @@ if str(REPO_ROOT) not in sys.path:  # `benchmarks` is a folder of the repository
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks import gradcheck_speed, mlp, report, scalar_chain, timing  # noqa: E402
-from benchmarks.__main__ import parse_args  # noqa: E402
+from benchmarks import sandbox as sandbox_benchmark  # noqa: E402
+from benchmarks.__main__ import parse_args, run_sandbox  # noqa: E402
 
 TINY = {"batch": 4, "layers": (5, 7, 6, 3)}
 
@@ -154,8 +155,50 @@ def test_report_says_not_installed_and_skipped():
     assert [name for name, _ in verdicts] == ["MLP step, batch 2, 2-2: course"]
 
 
+def _sandbox_result(missing=None):
+    times = {"kernel start + 1 cell": {"plain": 0.5, "limits only": 0.6, "sandboxed": 0.7},
+             "notebook 02-modular-backprop": {"plain": 1.5, "limits only": 1.6,
+                                              "sandboxed": 1.65}}
+    if missing:
+        for contenders in times.values():
+            del contenders["sandboxed"]
+    return {"repeat": 2, "assignment": "02-modular-backprop", "times": times,
+            "missing": missing}
+
+
+def test_report_renders_the_sandbox_cost_without_a_verdict():
+    results = {"sandbox": _sandbox_result()}
+    section = report.markdown(results, report.machine(1), "test run")
+    assert "What the sandbox costs per notebook" in section and "best of 2 rounds" in section
+    assert sandbox_benchmark.table(results["sandbox"]["times"], None) in section
+    assert "| kernel start + 1 cell | 500 ms | 600 ms | 700 ms | +200 ms (+40%) |" in section
+    assert report.rows(results) == ([], [])  # a measured cost, not a target
+
+
+def test_report_says_why_the_sandbox_was_not_measured():
+    section = report.markdown({"sandbox": _sandbox_result("bwrap not found")},
+                              report.machine(1), "test run")
+    assert "sandboxed: not measured (bwrap not found)" in section
+    assert "| notebook 02-modular-backprop | 1.50 s | 1.60 s | n/a | n/a |" in section
+
+
+def test_run_sandbox_keeps_what_the_benchmark_measured(monkeypatch):
+    fake = _sandbox_result()
+    calls = []
+
+    def run(repeat):
+        calls.append(repeat)
+        return fake["times"], None
+
+    monkeypatch.setattr(sandbox_benchmark, "run", run)
+    assert run_sandbox(3, log=lambda message: None) == {**fake, "repeat": 3}
+    assert calls == [3]
+
+
 def test_command_line_defaults():
     full, quick = parse_args([]), parse_args(["--quick"])
     assert full.readme and full.threads == 1 and full.repeat > quick.repeat
     assert not quick.readme
     assert parse_args(["--quick", "--readme"]).readme
+    assert full.sandbox and full.grading
+    assert not parse_args(["--no-sandbox"]).sandbox
