@@ -210,13 +210,24 @@ def read_canary(nb):
             found = files.get(os.path.basename(where[0]))
             if found:
                 cell_name, source = found
-                line = int(where[1] or 0)
                 lines = source.splitlines()
+                line = int(where[1] or 0) + _leading_blank_lines(lines)
                 code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         kind = "tamper" if problem.get("severity", "tamper") == "tamper" else "shadowing"
         flags.append(Flag(kind, cell_name, line, code, problem["what"]))
     return CanaryResult(ran=True, tampered=any(f.kind == "tamper" for f in flags), flags=flags,
                         checks=int(report.get("checks", 0)))
+
+
+def _leading_blank_lines(lines):
+    """How many lines IPython drops from the top of a cell before compiling it (its
+    leading_empty_lines transform): the kernel's line numbers start after them."""
+    count = 0
+    for line in lines:
+        if line and not line.isspace():
+            break
+        count += 1
+    return count if count < len(lines) else 0
 
 
 def _cell_files(nb):

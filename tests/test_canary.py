@@ -180,6 +180,24 @@ def test_a_problem_is_located_in_the_cell_that_caused_it():
         "tamper", "add-backward", line, "np.allclose = lambda *a, **k: True")
 
 
+def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
+    """IPython drops a cell's leading blank lines before compiling it: the kernel's line numbers
+    count from the first line of code, the flag's from the cell's first line."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                == "add-backward")
+    patch = "np.allclose = lambda *a, **k: True"
+    cell.source = "\n  \n\n" + cell.source + f"\nimport numpy as np\n{patch}\n"
+    compiled = TransformerManager().transform_cell(cell.source).splitlines()
+    filename = f"/tmp/ipykernel_7/{canary._murmur2(cell.source, canary.SEED)}.py"
+    report = {"nonce": "beef", "checks": 3, "problems": [
+        {"what": "numpy.allclose was replaced", "where": [filename, compiled.index(patch) + 1]}]}
+    [flag] = canary.read_canary(_with_output(nb, text=_line(report))).flags
+    assert flag.line == cell.source.splitlines().index(patch) + 1 and flag.code == patch
+
+
 @pytest.mark.parametrize("text", ["", "a", "ab", "abc", "abcd", "abcde", "été ∂x/∂y",
                                   "x" * 1001])
 def test_cell_file_names_match_ipykernel(text):
