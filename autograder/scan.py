@@ -317,7 +317,8 @@ class _Context:
                 for loaded in _loaded_names(tree) - _bound_names(tree):
                     if loaded in binders:
                         protected.setdefault(loaded, (binders[loaded][0], False))
-        protected = {k: v for k, v in protected.items() if k not in solution_names}
+        protected = {k: v for k, v in protected.items()
+                     if k not in solution_names and k not in THROWAWAY_NAMES}
         # the functions of every cell (the student's too), and the engine names they use
         context = cls(policy, aliases, protected, {}, reference_aliases)
         student_cells = []
@@ -396,6 +397,9 @@ def _assigned_aliases(node):
             value = value.value
         if isinstance(value, ast.Name):
             yield node.targets[0].id, ".".join([value.id] + list(reversed(parts)))
+
+
+THROWAWAY_NAMES = ("_", "__", "___")  # dummies, and IPython rebinds them after every output
 
 
 def _bound_names(tree):

@@ -5,7 +5,7 @@ import nbformat
 import pytest
 
 from autograder import scan
-from nbgrader_course import REPO, assignments, filled_release, notebook_file
+from nbgrader_course import REPO, assignments, filled_release, nbgrader_cells, notebook_file
 
 ASSIGNMENTS = assignments()
 
@@ -249,6 +249,16 @@ NOT_TAMPERING = [
 def test_ordinary_code_is_not_flagged(code):
     cell = "def add_backward(upstream, x, y):\n    return upstream, upstream\n\n" + code + "\n"
     assert [f.text() for f in flags_for("01-computational-graphs", "add-backward", cell)] == []
+
+
+@pytest.mark.parametrize("assignment, cell", [("01-computational-graphs", "add-backward"),
+                                              ("02-modular-backprop", "add-function")])
+def test_a_throwaway_underscore_is_not_shadowing(assignment, cell):
+    """`_` is every Python's throwaway name, and IPython rebinds it after each output: a
+    student's `for _ in range(n)` hides nothing the tests use."""
+    code = nbgrader_cells(source(assignment), "solution")[cell].source
+    code += "\n\nfor _ in range(3):\n    pass\n_, __ = 1, 2\n"
+    assert [f.text() for f in flags_for(assignment, cell, code)] == []
 
 
 def test_cells_the_student_added_are_scanned_too():
