@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder import sandbox
+
 DEFAULT_OUT = "graded"
 DEMO_OUT = "graded/demo"
 
@@ -44,6 +46,13 @@ def parse_args(argv):
     grade.add_argument("--cell-timeout", type=int, default=None,
                        help="seconds a cell may run (default: Execute.timeout of "
                             "nbgrader_config.py)")
+    grade.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                       help="a resource limit of each student's kernel, one per option: "
+                            "--limit total_memory=2GiB --limit processes=16; names: "
+                            "memory (per process), total_memory (all processes), cpu "
+                            "(seconds per process), wall (seconds per kernel), processes, "
+                            "tasks, file, scratch, tmp (sizes); defaults: "
+                            + sandbox.describe_limits(sandbox.Limits()))
     grade.add_argument("--force", action="store_true",
                        help="grade every notebook again, even those unchanged since last run")
     grade.add_argument("--course", default=None,
@@ -57,6 +66,10 @@ def parse_args(argv):
         parser.error("--jobs must be at least 1")
     if getattr(args, "timeout", None) is not None and args.timeout <= 0:
         parser.error("--timeout must be positive")
+    try:
+        args.limits = sandbox.parse_limits(getattr(args, "limit", []))
+    except ValueError as e:
+        parser.error(str(e))
     return args
 
 
@@ -85,7 +98,7 @@ def main(argv=None):
             submissions, out, course_root=course, assignments=args.assignments,
             jobs=args.jobs, roster=args.roster,
             timeout=args.timeout or pipeline.DEFAULT_TIMEOUT, cell_timeout=args.cell_timeout,
-            force=args.force)
+            force=args.force, limits=args.limits)
     except KeyboardInterrupt:
         print("\ninterrupted: every finished result is kept; run the same command again to "
               "go on", file=sys.stderr)

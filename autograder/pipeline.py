@@ -17,10 +17,11 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder import feedback, intake, merge, plan, pool, report, results, tables, templates
+from autograder import (feedback, intake, merge, plan, pool, report, results, sandbox, tables,
+                        templates)
 from autograder.course_layout import REPO, assignments as course_assignments, venv_environment
 from autograder.progress import Progress, duration
 
@@ -98,22 +99,20 @@ def result_record(job, result, spec, out):
     }
 
 
-def worker_job(job, template, out, cell_timeout):
+def worker_job(job, template, out, options):
     return {
+        **options,
         "student": job.student, "assignment": job.assignment, "notebook": str(job.notebook),
         "template": str(template.root), "job_root": str(out / "work" / "jobs" / job.assignment
                                                         / job.student),
         "autograded": str(out / "autograded" / job.student / job.assignment
                           / template.spec.notebook),
         "log": str(out / "work" / "logs" / job.assignment / f"{job.student}.log"),
-        "cell_timeout": cell_timeout,
     }
 
 
 def sandbox_note():
     """One sentence on how students' code runs: in bubblewrap, or (a warning) not."""
-    from autograder import sandbox
-
     ok, reason = sandbox.sandbox_available()
     if ok:
         return f"students' code runs sandboxed ({reason})"
@@ -124,8 +123,10 @@ def sandbox_note():
 
 def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None, roster=None,
                 timeout=DEFAULT_TIMEOUT, cell_timeout=None, force=False, log=None,
-                progress_stream=None):
-    """Grade a folder or zip of submissions into `out`; returns a Summary."""
+                progress_stream=None, limits=None):
+    """Grade a folder or zip of submissions into `out`; returns a Summary.
+
+    limits: the sandbox's sandbox.Limits for every kernel (default: sandbox.Limits())."""
     started = time.perf_counter()
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     os.environ.update(venv_environment())  # nbgrader runs `alembic` from PATH
@@ -141,7 +142,8 @@ def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None,
                              f"{', '.join(known)}")
     roster_ids = plan.read_roster(roster) if roster else []
     isolation = sandbox_note()
-    log(isolation)
+    limits = limits or sandbox.Limits()
+    log(f"{isolation}; limits per notebook: {sandbox.describe_limits(limits)}")
 
     phases, clock = {}, time.perf_counter()
 
@@ -164,9 +166,11 @@ def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None,
         tmpl = make_templates(workers, course_root, selected, out, log)
         phase("templates")
         specs = {a: t.spec for a, t in tmpl.items()}
-        settings = f"timeout={timeout} cell_timeout={cell_timeout}"
+        settings = (f"timeout={timeout} cell_timeout={cell_timeout} "
+                    f"limits={sandbox.describe_limits(limits)}")
         the_plan = plan.make_plan(collected, specs, selected, out, roster_ids, settings)
-        todo, stored = grade_all(workers, the_plan, tmpl, out, force, timeout, cell_timeout,
+        todo, stored = grade_all(workers, the_plan, tmpl, out, force, timeout,
+                                 {"cell_timeout": cell_timeout, "limits": asdict(limits)},
                                  log, progress_stream)
     phase("grade")
 
@@ -217,9 +221,10 @@ def make_templates(workers, course_root, selected, out, log):
     return made
 
 
-def grade_all(workers, the_plan, tmpl, out, force, timeout, cell_timeout, log,
+def grade_all(workers, the_plan, tmpl, out, force, timeout, options, log,
               progress_stream=None):
     """Grade every job of the plan whose stored result is missing or out of date.
+    options: what every worker job carries besides its own files (cell_timeout, limits).
     Returns (the jobs graded now, {(student, assignment): result record})."""
     specs = {a: t.spec for a, t in tmpl.items()}
     todo, stored = [], {}
@@ -246,7 +251,7 @@ def grade_all(workers, the_plan, tmpl, out, force, timeout, cell_timeout, log,
         progress.update(f"{job.student} {job.assignment}: {record['status']}{score}")
 
     try:
-        workers.run([worker_job(j, tmpl[j.assignment], out, cell_timeout) for j in todo],
+        workers.run([worker_job(j, tmpl[j.assignment], out, options) for j in todo],
                     timeout, on_result)
     finally:
         progress.close()

@@ -323,6 +323,30 @@ def test_the_command_line_defaults():
         parse_args(["grade", "x", "--jobs", "0"])
 
 
+def test_limits_are_read_from_the_command_line_in_units():
+    from autograder import sandbox
+
+    args = parse_args(["grade", "x", "--limit", "total_memory=1.5GiB", "--limit", "cpu=90",
+                       "--limit", "Processes=8", "--limit", "scratch=512m"])
+    assert (args.limits.total_memory_bytes, args.limits.cpu_seconds, args.limits.processes,
+            args.limits.scratch_bytes) == (3 * sandbox.GiB // 2, 90, 8, 512 * sandbox.MiB)
+    assert args.limits.memory_bytes == sandbox.Limits().memory_bytes  # the rest: defaults
+    assert parse_args(["grade"]).limits == sandbox.Limits()
+    # what the run prints reads back as the same limits
+    described = sandbox.describe_limits(args.limits)
+    assert sandbox.parse_limits(described.split()) == args.limits
+
+
+@pytest.mark.parametrize("item, says", [
+    ("ram=2GiB", "NAME one of memory"), ("memory", "NAME=VALUE"),
+    ("memory=lots", "not a size"), ("processes=2.5", "not a whole number"),
+    ("wall=soon", "not a number of seconds"), ("cpu=0", "must be positive")])
+def test_a_bad_limit_is_refused_in_words(item, says, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["grade", "x", "--limit", item])
+    assert says in capsys.readouterr().err
+
+
 def test_make_autograde_passes_its_variables_on():
     dry = subprocess.run(["make", "-n", "autograde", "SUBMISSIONS=export.zip", "OUT=out",
                           "JOBS=3", "ROSTER=class.csv", "ASSIGNMENTS=03-vector-backprop"],
