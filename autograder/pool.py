@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import selectors
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder import results
+from autograder import results, worker
 from autograder.course_layout import REPO, venv_environment
 
 READY_TIMEOUT = 180  # seconds for a worker to import nbgrader and say it is ready
@@ -92,6 +93,8 @@ class WorkerProcess:
         psutil.wait_procs([p for p in tree if isinstance(p, psutil.Process)], timeout=5)
         self.proc.wait()
         self.close_pipes()
+        for folder in worker.sandbox_run_dirs(self.proc.pid):  # its atexit did not run
+            shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self):
         """Let the worker finish: close its stdin and wait; kill it if it does not exit."""

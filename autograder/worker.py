@@ -22,6 +22,7 @@ from pathlib import Path
 
 TIMINGS = {}  # filled by TimedExecute while a job runs
 SANDBOX = {}  # the worker's sandbox plan (sandbox.py), made at its first job
+SANDBOX_PREFIX = "autograder-sandbox-"  # + the worker's pid: its run folder in the temp folder
 
 
 def watch_parent(parent, interval=0.5):
@@ -93,26 +94,35 @@ def remove_tree(path):
         shutil.rmtree(path, onerror=retry)
 
 
-def sandbox_plan():
+def sandbox_run_dirs(pid):
+    """The sandbox run folders of worker `pid` (the pool removes them if it had to kill it)."""
+    import tempfile
+
+    return sorted(Path(tempfile.gettempdir()).glob(f"{SANDBOX_PREFIX}{pid}-*"))
+
+
+def sandbox_plan(limits=None):
     """This worker's sandbox: one kernel spec and run folder per worker, in a temporary folder
     (its IPC sockets are no output of the run) removed when the worker exits. Students' kernels
-    run in bubblewrap, or, where it cannot run, with limits only and a warning."""
+    run in bubblewrap, or, where it cannot run, with limits only and a warning. limits: a dict
+    of sandbox.Limits fields, read at the first job (one run, one set of limits)."""
     if "plan" not in SANDBOX:
         import atexit
         import tempfile
 
         from autograder import sandbox
 
-        run_dir = tempfile.mkdtemp(prefix=f"autograder-sandbox-{os.getpid()}-")
+        run_dir = tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-")
         atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
-        plan = SANDBOX["plan"] = sandbox.prepare(run_dir)
+        plan = SANDBOX["plan"] = sandbox.prepare(
+            run_dir, limits=sandbox.Limits(**limits) if limits else None)
         os.environ.update(plan.env)  # JUPYTER_PATH: where the sandbox kernel spec is
         if plan.warning:
             print(plan.warning, file=sys.stderr)
     return SANDBOX["plan"]
 
 
-def job_config(template_root, job_root, cell_timeout):
+def job_config(template_root, job_root, cell_timeout, limits=None):
     """nbgrader's config for one job: the course's nbgrader_config.py, pointed at the job."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
@@ -132,7 +142,7 @@ def job_config(template_root, job_root, cell_timeout):
                      else Autograde.class_traits()["autograde_preprocessors"].default())
     config.Autograde.autograde_preprocessors = [timed if p is Execute else p
                                                 for p in preprocessors]
-    sandbox_plan().configure(config)  # the students' kernel: sandboxed, over IPC
+    sandbox_plan(limits).configure(config)  # the students' kernel: sandboxed, over IPC
     return config
 
 
@@ -174,7 +184,7 @@ def grade(job):
 
     review = scan_for_review(submitted / spec.notebook, template, spec, assignment)
     add_canary(submitted / spec.notebook, template, spec)
-    config = job_config(template, job_root, job.get("cell_timeout"))
+    config = job_config(template, job_root, job.get("cell_timeout"), job.get("limits"))
     plan = sandbox_plan()
     mark = plan.event_mark()
     coursedir = CourseDirectory(config=config)
@@ -213,13 +223,13 @@ def grade(job):
         status, text = failure_status(log_path.read_text(errors="replace") + (failed or ""))
         exits = plan.kernel_exits(since=mark)
         if status == results.KERNEL_DIED and exits and exits[-1].message:
-            text = f"the Python kernel {exits[-1].message}"
+            text = f"the Python kernel died: {exits[-1].message}"
         result.update(status=status, score=0.0, notes=[results.note(text, "review")])
     else:
         extract_started = time.perf_counter()
         import nbformat
 
-        from autograder import canary
+        from autograder import canary, sandbox
 
         nb = nbformat.read(autograded, as_version=4)
         verdict = canary.read_canary(nb)
@@ -229,6 +239,8 @@ def grade(job):
                                      Path(spec.notebook).stem, assignment, student)
         tests, cell_errors, notes = extract.tests_and_notes(nb, scores, spec,
                                                             job.get("cell_timeout"))
+        notes += [results.note(f"{cell}: {what}", "review")  # time limits: noted by extract
+                  for cell, what in sandbox.limit_errors(nb) if "time limit" not in what]
         result.update(tests=tests, cell_errors=cell_errors, notes=notes,
                       score=float(sum(t["score"] or 0 for t in tests)))
         if verdict.tampered:  # the checker was not the checker: no test result can be trusted
@@ -236,7 +248,7 @@ def grade(job):
                 t["score"] = 0.0
             result["score"] = 0.0
             result["notes"] = notes + [results.note(
-                "the canary check failed: the gradient checker or numpy was tampered with, so "
+                f"{verdict.summary()}: the gradient checker or numpy was tampered with, so "
                 "the notebook gets 0", "review")] + [
                 results.note(f.text(), "review") for f in verdict.flags]
         dest = Path(job["autograded"])

@@ -70,7 +70,7 @@ def test_tampering_with_the_checker_scores_zero_and_is_flagged_with_its_lines(gr
     rows, _, report = graded
     tamperer = rows["tamperer"]
     assert tamperer["status"] == "needs review" and float(tamperer["score"]) == 0
-    assert "canary check failed" in tamperer["notes"]
+    assert "TAMPERED" in tamperer["notes"] and "gets 0" in tamperer["notes"]
     assert "line 7" in tamperer["notes"] and "line 8" in tamperer["notes"]
     assert "gc.check_vjp = lambda" in report
 

@@ -10,6 +10,7 @@ Then a second, small run over a learning platform's zip export.
 
 import csv
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from autograder import merge, pipeline, results  # noqa: E402
+from autograder import merge, pipeline, results, worker  # noqa: E402
 from autograder_class import (ASSIGNMENT, CELL_TIMEOUT, FULL, NOTEBOOK_TIMEOUT,  # noqa: E402
                               write_platform_zip, write_robustness_class)
 
@@ -36,10 +37,10 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     expected = write_robustness_class(folder)
     out = tmp_path_factory.mktemp("graded")
-    started = time.perf_counter()
+    started, wall_clock = time.perf_counter(), time.time()
     summary = pipeline.grade_class(folder, out, jobs=2, timeout=NOTEBOOK_TIMEOUT,
                                    cell_timeout=CELL_TIMEOUT)
-    return {"expected": expected, "out": out, "summary": summary,
+    return {"expected": expected, "out": out, "summary": summary, "started": wall_clock,
             "seconds": time.perf_counter() - started,
             "grades": {r["student"]: r for r in read_csv(out / "grades.csv")},
             "intake": read_csv(out / "intake.csv")}
@@ -119,6 +120,11 @@ def test_no_worker_or_kernel_is_left_running(graded):
     leftovers = [p for p in psutil.Process().children(recursive=True)
                  if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not leftovers, [p.cmdline() for p in leftovers]
+    # nor a sandbox folder of a worker (the endless notebook's was killed: the pool cleans up)
+    folders = [f for f in Path(tempfile.gettempdir()).glob(f"{worker.SANDBOX_PREFIX}*")
+               if f.stat().st_mtime >= graded["started"]
+               and not psutil.pid_exists(int(f.name[len(worker.SANDBOX_PREFIX):].split("-")[0]))]
+    assert not folders, folders
 
 
 @pytest.fixture(scope="module")
