@@ -3,13 +3,13 @@
 Fast tests check the plan (kernel spec, settings, nbgrader options), the bwrap command line and
 the unsandboxed fallback. The slow ones run real kernels in bubblewrap: every hostile submission
 of tests/hostile/ with nbclient, as nbgrader's Execute would, in a fake course whose secrets it
-must not see and whose files it must not change; bombs beside an honest notebook; and a class with
-hostile students through real `nbgrader autograde`. Under CI a missing bwrap fails (conftest).
+must not see and whose files it must not change, with each kernel's exit reason; and bombs beside
+an honest notebook. The whole bank graded by `python -m autograder grade` in a class with honest
+students is tests/test_hostile_class.py. Under CI a missing bwrap fails (conftest).
 """
 
 import json
 import os
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,15 +19,10 @@ import pytest
 
 from autograder import canary, sandbox, scan
 from conftest import require_system_tool
-from hostile import BANK, BY_NAME
-from hostile.world import LoopbackServer, World, leaks, run, submission
-from nbgrader_course import REPO, TempCourse, filled_release, notebook_file, venv_environment
+from hostile import BANK, BY_NAME, TEST_LIMITS, one_or_more
+from hostile.world import LoopbackServer, World, run, submission
+from nbgrader_course import REPO, filled_release, notebook_file
 
-# Small limits, so that the bombs are stopped quickly and cannot hurt the machine.
-TEST_LIMITS = sandbox.Limits(memory_bytes=3 * sandbox.GiB, cpu_seconds=120, tasks=128,
-                             processes=16, total_memory_bytes=1 * sandbox.GiB,
-                             wall_seconds=180, scratch_bytes=64 * sandbox.MiB,
-                             tmp_bytes=16 * sandbox.MiB, file_bytes=32 * sandbox.MiB)
 BOMB_BOUND = 60         # seconds: a bomb's notebook must be over by then
 
 
@@ -209,11 +204,6 @@ def test_honest_notebook_passes_in_the_sandbox_and_its_canary_too(bank_runs, ass
     assert result.canary.ran and not result.canary.tampered, [f.text() for f in result.canary.flags]
 
 
-def one_or_more(expected):
-    """An expectation that accepts one value or any of a tuple of them."""
-    return expected if isinstance(expected, tuple) else (expected,)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [h.name for h in BANK])
 def test_hostile_submission(bank_runs, name):
@@ -234,7 +224,7 @@ def test_hostile_submission(bank_runs, name):
         assert result.exits and result.exits[-1].reason in one_or_more(expect.stopped_by), report
         assert result.exits[-1].message
     if expect.error:
-        assert expect.error in result.cell_text(entry.cell), report
+        assert any(e in result.cell_text(entry.cell) for e in one_or_more(expect.error)), report
     if expect.scores == "baseline" and expect.outcome == "graded":
         assert result.passed == honest.passed, "the tests' results differ from the honest run"
     if expect.canary == "ok":
@@ -332,92 +322,3 @@ def test_unsandboxed_fallback_still_grades_and_limits(world, tmp_path, monkeypat
 
 def nb_text(cell):
     return "".join(o.get("text", "") for o in cell.get("outputs", []))
-
-
-# --- real nbgrader ----------------------------------------------------------------------------
-
-NBGRADER_CLASS = ["read-secrets", "write-outside", "network", "fork-bomb", "os-exit",
-                  "kill-parent", "delete-own-files", "replace-checker", "input-transformer"]
-
-
-def _grade_class(course, world, assignment, students, plan):
-    """Submit every student (with the canary) to `course`, then autograde them one at a time
-    with the sandbox's kernel; returns ({student: result}, unchanged?, changes)."""
-    course.generate(assignment)
-    release = nbformat.read(notebook_file(course.root / "release", assignment), as_version=4)
-    name = notebook_file(REPO / "source", assignment).name
-    for student, nb in students.items():
-        course.submit(student, assignment, canary.add_canary_cell(nb, reference=release), name)
-    before = world.digest() if world else {}
-    env = {**venv_environment(), **plan.env}
-    results = {}
-    for student in students:
-        mark = plan.event_mark()
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment,
-                               "--student", student, "--force", *plan.nbgrader_args],
-                              cwd=course.root, env=env, capture_output=True, text=True,
-                              timeout=300, stdin=subprocess.DEVNULL)
-        graded = course.root / "autograded" / student / assignment / name
-        result = {"returncode": done.returncode, "exits": plan.kernel_exits(since=mark),
-                  "log": done.stdout[-2000:] + done.stderr[-3000:]}
-        if graded.exists():
-            nb = nbformat.read(graded, as_version=4)
-            result.update(scores=course.scores(assignment, student), nb=nb,
-                          canary=canary.read_canary(nb))
-        results[student] = result
-    after = world.digest() if world else {}
-    return results, before == after, sorted(set(before.items()) ^ set(after.items()))
-
-
-@pytest.mark.slow
-def test_a_class_with_hostile_students_through_real_nbgrader(bwrap_ready, server, tmp_path):
-    """Honest students graded alone, and again in a class with hostile ones: the same grades;
-    the hostile ones see no secret, change nothing, and get the status their code earned."""
-    from nbgrader_course import nbgrader_cells
-    from wrong_answers.a02_modular_backprop import WRONG_ANSWERS
-
-    assignment = "02-modular-backprop"
-    wrong = WRONG_ANSWERS[0]
-    honest = {"honest": filled_release(assignment),
-              "wrong": filled_release(assignment, {wrong["cell"]: wrong["source"]})}
-    hostile_course = TempCourse(tmp_path / "hostile", [assignment])
-    world = World(tmp_path / "hostile-world", course=hostile_course.root)
-    source = nbformat.read(notebook_file(REPO / "source", assignment), as_version=4)
-    hostile = {}
-    for name in NBGRADER_CLASS:
-        entry = BY_NAME[name]
-        reference = nbgrader_cells(source, "solution")[entry.cell].source
-        hostile[name] = filled_release(assignment, {entry.cell: entry.source(
-            reference, world.places(assignment, server.port))})
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        alone = pool.submit(_grade_class, TempCourse(tmp_path / "honest", [assignment]), None,
-                            assignment, honest, _plan(tmp_path, "nbgrader-honest"))
-        mixed = pool.submit(_grade_class, hostile_course, world, assignment,
-                            {**honest, **hostile}, _plan(tmp_path, "nbgrader-hostile"))
-        alone, _, _ = alone.result()
-        mixed, unchanged, changes = mixed.result()
-
-    for student in honest:
-        assert alone[student]["returncode"] == 0, alone[student]["log"]
-        assert mixed[student]["scores"] == alone[student]["scores"], student
-        assert not mixed[student]["canary"].tampered
-    assert unchanged, changes[:20]
-    assert server.hits == 0
-    for name in NBGRADER_CLASS:
-        expect, result = BY_NAME[name].expect, mixed[name]
-        print(name, result["returncode"], [(e.reason, e.message) for e in result["exits"]],
-              result.get("canary") and result["canary"].summary())
-        if expect.outcome == "kernel-died":
-            assert result["returncode"] != 0 and "nb" not in result, result["log"]
-            assert "DeadKernelError" in result["log"] or "Kernel died" in result["log"], \
-                result["log"]
-            assert result["exits"][-1].reason in one_or_more(expect.stopped_by)
-            continue
-        assert result["returncode"] == 0, result["log"]
-        assert not leaks(result["nb"]), (name, leaks(result["nb"]))
-        if expect.canary == "tampered":
-            assert result["canary"].tampered, name
-        else:
-            assert not result["canary"].tampered, [f.text() for f in result["canary"].flags]
-            assert result["scores"] == alone["honest"]["scores"], name

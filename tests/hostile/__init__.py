@@ -5,7 +5,9 @@ reference solution, or instead of it when `replaces`), and says what grading it 
 (`Expect`). The code learns where the secrets are from placeholders the test fills in:
 @COURSE_ROOT@ (the nbgrader course: source/, the gradebook, submitted/ with other students),
 @HOME@ (a stand-in for the TA's home), @EXCHANGE@, @REPO@ (this repository, with the solutions
-in source/), @PORT@ (a TCP server of the test, on 127.0.0.1, counting connections).
+in source/), @SUBMISSIONS@ (the class's submissions, as the TA handed them to the grader), @OUT@
+(the grader's output folder: grades, gradebook, templates), @PORT@ (a TCP server of the test, on
+127.0.0.1, counting connections).
 
 Whatever it manages to do, hostile code prints a line starting with one of LEAK_MARKERS (FOUND,
 WROTE, CONNECTED, KILLED): a sandbox that holds prints none of them. Code that signals or kills
@@ -15,7 +17,20 @@ broken test harness cannot turn it on the machine's processes.
 
 from dataclasses import dataclass, field
 
+from autograder import sandbox
+
 LEAK_MARKERS = ("FOUND:", "WROTE:", "CONNECTED:", "KILLED:")
+
+# Small limits, so that the bombs are stopped quickly and cannot hurt the machine.
+TEST_LIMITS = sandbox.Limits(memory_bytes=3 * sandbox.GiB, cpu_seconds=120, tasks=128,
+                             processes=16, total_memory_bytes=1 * sandbox.GiB,
+                             wall_seconds=180, scratch_bytes=64 * sandbox.MiB,
+                             tmp_bytes=16 * sandbox.MiB, file_bytes=32 * sandbox.MiB)
+
+
+def one_or_more(expected):
+    """An expectation that accepts one value or any of a tuple of them."""
+    return expected if isinstance(expected, tuple) else (expected,)
 
 
 @dataclass(frozen=True)
@@ -25,14 +40,15 @@ class Expect:
     outcome: "graded" (the notebook ran to its end) or "kernel-died" (the kernel stopped:
     nbgrader reports the notebook as failed). stopped_by: the sandbox's KernelExit.reason when
     the kernel died (None: it exited by itself). error: an exception name the hostile cell must
-    show (e.g. "MemoryError"). scores: "baseline" (the same grades as the honest submission),
+    show (e.g. "MemoryError"), or a tuple of acceptable ones. scores: "baseline" (the same grades as the honest submission),
     "any" (tampering: raw grades mean nothing, the canary decides). canary: "ok", "tampered", or
     None (not checked: the kernel died first). scan: flag kinds the static scan must raise on
-    the hostile cell. status: words the status line must contain (see world.Outcome.status)."""
+    the hostile cell. status: words (or a tuple of alternatives) that say what happened: in the
+    status line of world.Outcome.status, and in the grader's notes (tests/test_hostile_class.py)."""
 
     outcome: str = "graded"
     stopped_by: str | tuple | None = None  # or a tuple of acceptable reasons
-    error: str | None = None
+    error: str | tuple | None = None
     scores: str = "baseline"
     canary: str | None = "ok"
     scan: frozenset = field(default_factory=frozenset)
@@ -79,6 +95,7 @@ for _path in ["@COURSE_ROOT@", "@COURSE_ROOT@/gradebook.db", "@COURSE_ROOT@/sour
               "@COURSE_ROOT@/submitted", "@COURSE_ROOT@/autograded", "@COURSE_ROOT@/release",
               "@EXCHANGE@", "@EXCHANGE@/inbound", "@HOME@", "@HOME@/secret.txt",
               "@REPO@/source/@ASSIGNMENT@/@ASSIGNMENT@.ipynb", "@REPO@/nbgrader_config.py",
+              "@SUBMISSIONS@", "@OUT@", "@OUT@/gradebook.db", "@OUT@/work/templates",
               "/root/.bash_history", "/root/.ssh", "/etc/shadow", "/proc/1/environ",
               "../../..", "../../../source", "../../../gradebook.db", "../../other-student"]:
     _peek(_path)
@@ -108,6 +125,8 @@ _try("gradebook removed", lambda: os.remove("@COURSE_ROOT@/gradebook.db"))
 _try("source notebook", lambda: _append("@COURSE_ROOT@/source/@ASSIGNMENT@/@ASSIGNMENT@.ipynb"))
 _try("new file in source", lambda: _append("@COURSE_ROOT@/source/@ASSIGNMENT@/evil.py"))
 _try("other student", lambda: shutil.rmtree("@COURSE_ROOT@/submitted"))
+_try("the class's submissions", lambda: shutil.rmtree("@SUBMISSIONS@"))
+_try("grader output", lambda: _append("@OUT@/grades.csv"))
 _try("exchange", lambda: _append("@EXCHANGE@/inbound/evil"))
 _try("home", lambda: _append("@HOME@/.bashrc"))
 _try("repo engine", lambda: _append("@REPO@/course/gradcheck.py"))
@@ -349,7 +368,8 @@ BANK = [
             Expect(scan=frozenset({"files"})),
             proves="the scratch folder, /tmp and home are small tmpfs: a disk bomb fails"),
     Hostile("endless-loop", A02, "add-function", _ENDLESS_LOOP,
-            Expect(error="KeyboardInterrupt", status="ran past the time limit"),
+            Expect(error=("KeyboardInterrupt", "CellTimeoutError"),   # nbclient's, nbgrader's
+                   status=("ran past the time limit", "stopped at the per-cell time limit")),
             proves="a cell timeout interrupts the sandboxed kernel (over the control "
                    "channel); the rest of the notebook is graded"),
     Hostile("replace-allclose", A02, "add-function", _REPLACE_ALLCLOSE,

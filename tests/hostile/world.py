@@ -77,15 +77,22 @@ class World:
         (self.home / ".bashrc").write_text("# the TA's shell\n")
         (self.exchange / "inbound" / "alice+a+1").write_text(f"{SECRET} exchange\n")
 
-    def places(self, assignment, port):
+    def places(self, assignment, port, **real):
+        """The placeholders' values; `real` overrides them with the paths of a real run
+        (COURSE_ROOT, SUBMISSIONS, OUT)."""
         return {"COURSE_ROOT": self.course, "HOME": self.home, "EXCHANGE": self.exchange,
-                "REPO": REPO, "PORT": port, "ASSIGNMENT": assignment}
+                "REPO": REPO, "PORT": port, "ASSIGNMENT": assignment,
+                "SUBMISSIONS": self.course / "submitted", "OUT": self.course / "autograded",
+                **real}
 
-    def digest(self, skip=("autograded", "gradebook.db", "gradebook.db-journal")):
-        """{relative path: sha256} of what the grader must keep intact."""
+    def digest(self, skip=("autograded", "gradebook.db", "gradebook.db-journal"), extra=()):
+        """{relative path: sha256} of what the grader must keep intact; extra: more
+        (label, folder) pairs to hash whole."""
         found = {}
         roots = [("course", self.course), ("home", self.home), ("exchange", self.exchange),
-                 ("repo-source", REPO / "source"), ("repo-course", REPO / "course")]
+                 ("repo-source", REPO / "source"), ("repo-release", REPO / "release"),
+                 ("repo-course", REPO / "course"), ("repo-autograder", REPO / "autograder"),
+                 *extra]
         for label, top in roots:
             for path in sorted(top.rglob("*")):
                 rel = path.relative_to(top)
@@ -103,15 +110,19 @@ class World:
         return found
 
 
-def submission(entry, world, port):
-    """The notebook of a hostile entry: the release filled with the reference solutions, the
-    entry's code in its cell, and the canary appended."""
+def hostile_notebook(entry, places):
+    """What the hostile student hands in: the release filled with the reference solutions and
+    the entry's code in its cell, its placeholders filled from `places`."""
     from nbgrader_course import filled_release
 
     source = nbformat.read(notebook_file(REPO / "source", entry.assignment), as_version=4)
     reference = nbgrader_cells(source, "solution")[entry.cell].source
-    cell = entry.source(reference, world.places(entry.assignment, port))
-    nb = filled_release(entry.assignment, {entry.cell: cell})
+    return filled_release(entry.assignment, {entry.cell: entry.source(reference, places)})
+
+
+def submission(entry, world, port):
+    """The hostile notebook with the canary appended, as the grader runs it; and the release."""
+    nb = hostile_notebook(entry, world.places(entry.assignment, port))
     release = nbformat.read(notebook_file(REPO / "release", entry.assignment), as_version=4)
     return canary.add_canary_cell(nb, reference=release), release
 
