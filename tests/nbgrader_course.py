@@ -4,7 +4,6 @@ The pipeline tests use it to regenerate the release, to validate notebooks and t
 class of made-up students (the solutions, the blank release, the wrong-answer bank).
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,20 +11,14 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
+from autograder import demo
+from autograder.course_layout import (REPO, assignments, nbgrader_cells, notebook_file,
+                                      venv_environment)
+
+__all__ = ["REPO", "NBGRADER_TIMEOUT", "TempCourse", "assignments", "filled_release", "nbgrader",
+           "nbgrader_cells", "notebook_file", "stderr_outputs", "venv_environment"]
+
 NBGRADER_TIMEOUT = 900  # seconds for one nbgrader command: a whole class of one assignment
-
-
-def assignments(repo=REPO):
-    """The assignment folders of source/ that hold a notebook, in order."""
-    return sorted(p.name for p in (repo / "source").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
-
-
-def notebook_file(folder, assignment):
-    """The one notebook of an assignment in `folder` (source/ or release/)."""
-    notebooks = sorted((folder / assignment).glob("*.ipynb"))
-    assert len(notebooks) == 1, f"{folder / assignment} must hold exactly one notebook: {notebooks}"
-    return notebooks[0]
 
 
 def nbgrader(*args, cwd, check=True, timeout=NBGRADER_TIMEOUT):
@@ -37,21 +30,6 @@ def nbgrader(*args, cwd, check=True, timeout=NBGRADER_TIMEOUT):
         raise AssertionError(f"nbgrader {' '.join(map(str, args))} exited {result.returncode}:\n"
                              f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
-
-
-def venv_environment():
-    """os.environ with this Python's bin folder first on PATH: nbgrader runs `alembic` and
-    kernels by name, and they must be this environment's."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["JUPYTER_PREFER_ENV_PATH"] = "1"
-    return env
-
-
-def nbgrader_cells(nb, kind):
-    """{grade_id: cell} of the cells that are nbgrader `kind` ('solution' or 'grade')."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get(kind)}
 
 
 class TempCourse:
@@ -101,17 +79,10 @@ class TempCourse:
 
 
 def filled_release(assignment, overrides=None, repo=REPO):
-    """The released notebook with every solution cell filled from the source solution, except
-    the cells in `overrides` ({grade_id: cell source}): what a student would submit."""
-    release = nbformat.read(notebook_file(repo / "release", assignment), as_version=4)
-    source = nbformat.read(notebook_file(repo / "source", assignment), as_version=4)
-    solutions = nbgrader_cells(source, "solution")
-    overrides = overrides or {}
-    unknown = set(overrides) - set(solutions)
-    assert not unknown, f"{assignment}: no solution cell with grade_id {sorted(unknown)}"
-    for grade_id, cell in nbgrader_cells(release, "solution").items():
-        cell.source = overrides.get(grade_id, solutions[grade_id].source)
-    return release
+    """The released notebook with every solution cell filled from the source solution (without
+    nbgrader's markers), except the cells in `overrides` ({grade_id: cell source}): what a
+    student would submit."""
+    return demo.filled_release(repo, assignment, overrides)
 
 
 def stderr_outputs(nb):
