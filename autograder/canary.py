@@ -145,7 +145,7 @@ def canary_parameters(nb, nonce):
 
 def canary_source(params):
     """The canary cell's code for these parameters."""
-    body = inspect.getsource(_canary)
+    body = _CANARY_SOURCE
     return (f"{MARKER} integrity checks added by the grader, not part of the assignment "
             f"(nonce {params['nonce']})\n"
             f"{body}\n"
@@ -635,3 +635,8 @@ def _canary(params, namespace):
     report = {"nonce": params["nonce"], "checks": counter[0], "problems": problems}
     sys.stdout.write(f"BACKPROP-CANARY {params['nonce']} {json.dumps(report)}\n")
     sys.stdout.flush()
+
+
+# Read once, at import: inspect reads the file again at each call, by the line numbers of the
+# loaded code, so a long-lived worker would paste the wrong lines if canary.py changed under it.
+_CANARY_SOURCE = inspect.getsource(_canary)

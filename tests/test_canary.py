@@ -6,6 +6,7 @@ real hostile submissions: tests/test_sandbox.py.)"""
 import builtins
 import json
 import sys
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -147,6 +148,22 @@ def _with_output(nb, text=None, error=None):
 
 def _line(report):
     return f"BACKPROP-CANARY beef {json.dumps(report)}\n"
+
+
+def test_the_cell_does_not_change_when_canary_py_changes_on_disk(monkeypatch):
+    """A worker lives for a whole run: an edited canary.py (a git pull while grading) must not
+    shift the code it pastes into the cells (inspect reads the file again on every call)."""
+    import linecache
+
+    before = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef",
+                                    reference=release()).cells[-1].source
+    path = canary._canary.__code__.co_filename
+    shifted = ["# a line added while the worker runs\n"] * 12 + Path(path).read_text().splitlines(
+        keepends=True)
+    monkeypatch.setitem(linecache.cache, path, (0, None, shifted, path))  # mtime None: kept
+    after = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef",
+                                   reference=release()).cells[-1].source
+    assert after == before and "\ndef _canary(params, namespace):\n" in after
 
 
 def test_reading_the_report():
