@@ -136,7 +136,7 @@ def describe_limits(limits):
     for name, unit in LIMIT_UNITS.items():
         value = getattr(limits, _field(name))
         if unit == "bytes":
-            parts.append(f"{name}={value / GiB:g}GiB" if value % GiB == 0 or value >= GiB
+            parts.append(f"{name}={value / GiB:g}GiB" if value >= GiB
                          else f"{name}={value / MiB:g}MiB")
         else:
             parts.append(f"{name}={value:g}{'s' if unit == 'seconds' else ''}")

@@ -32,6 +32,7 @@ POLICY_FILE = Path(__file__).with_name("engine_policy.toml")
 KINDS = ("tamper", "monkeypatch", "builtins", "sys-modules", "hooks", "ipython", "files",
          "processes", "network", "dynamic-code", "introspection", "shadowing", "engine",
          "submitted-file", "syntax")
+THROWAWAY_NAMES = ("_", "__", "___")  # dummies, and IPython rebinds them after every output
 
 
 @dataclass(frozen=True)
@@ -397,9 +398,6 @@ def _assigned_aliases(node):
             value = value.value
         if isinstance(value, ast.Name):
             yield node.targets[0].id, ".".join([value.id] + list(reversed(parts)))
-
-
-THROWAWAY_NAMES = ("_", "__", "___")  # dummies, and IPython rebinds them after every output
 
 
 def _bound_names(tree):
