@@ -40,9 +40,9 @@ class Expect:
     outcome: "graded" (the notebook ran to its end) or "kernel-died" (the kernel stopped:
     nbgrader reports the notebook as failed). stopped_by: the sandbox's KernelExit.reason when
     the kernel died (None: it exited by itself). error: an exception name the hostile cell must
-    show (e.g. "MemoryError"), or a tuple of acceptable ones. scores: "baseline" (the same grades as the honest submission),
-    "any" (tampering: raw grades mean nothing, the canary decides). canary: "ok", "tampered", or
-    None (not checked: the kernel died first). scan: flag kinds the static scan must raise on
+    show (e.g. "MemoryError"), or a tuple of acceptable ones. scores: "baseline" (the same
+    grades as the honest submission), "any" (tampering: raw grades mean nothing, the canary
+    decides). canary: "ok", "tampered", or None (not checked: the kernel died first). scan: flag kinds the static scan must raise on
     the hostile cell. status: words (or a tuple of alternatives) that say what happened: in the
     status line of world.Outcome.status, and in the grader's notes (tests/test_hostile_class.py)."""
 
