@@ -20,8 +20,8 @@ import course
 from course import gradcheck
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
 from course.widgets import checking
-from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
-                                 table)
+from course.widgets.base import (Control, Model, RedrawnModel, fmt, forward, gradient, mismatch,
+                                 problems_html, table)
 from course.widgets.render import OverlayFigure, new_figure, pixel_size
 
 MASKED_FACE = "#e6e6e6"
@@ -210,7 +210,7 @@ class ReluFigure:
 
 # --- y = x W -------------------------------------------------------------------------------------
 
-class MatmulModel(Model):
+class MatmulModel(RedrawnModel):
     """Sliders: N (rows of x), D (columns of x = rows of W), M (columns of W), seed."""
 
     def __init__(self, N=2, D=3, M=2, seed=0, *, matmul_vjp=None):
@@ -220,7 +220,6 @@ class MatmulModel(Model):
                          Control("seed", seed, 0, 50, 1, integer=True)]
         self.rule = matmul_vjp
         super().__init__()
-        self._figure = None
         self.update()
 
     def update(self):
@@ -253,14 +252,8 @@ class MatmulModel(Model):
         self.student = tuple(np.asarray(g, dtype=np.float64) if w is not None else None
                              for g, w in zip(got, self.wrong))
 
-    def png(self):
-        self._figure = MatmulFigure(self)
-        return self._figure.png()
-
-    def pixel_size(self):
-        if self._figure is None:
-            self.png()
-        return self._figure.pixel_size()
+    def draw(self):
+        return MatmulFigure(self)
 
     def readout_html(self):
         N, D, M = (self.values[k] for k in ("N", "D", "M"))

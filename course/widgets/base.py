@@ -74,6 +74,26 @@ class Model:
         return ""
 
 
+class RedrawnModel(Model):
+    """A model whose figure is drawn anew for every png(): its layout changes with the values
+    (the other models keep their figure and redraw the numbers only). Subclasses define
+    `draw()`: the figure for the current values, an object with png() and pixel_size()."""
+
+    _figure = None
+
+    def draw(self):
+        raise NotImplementedError
+
+    def png(self):
+        self._figure = self.draw()
+        return self._figure.png()
+
+    def pixel_size(self):
+        if self._figure is None:
+            self.png()
+        return self._figure.pixel_size()
+
+
 # --- helpers for readouts ------------------------------------------------------------------------
 
 def fmt(x, digits=4):

@@ -20,7 +20,7 @@ import course
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
 from course.function import Function
 from course.widgets import checking
-from course.widgets.base import Control, Model, gradient, problems_html, table
+from course.widgets.base import Control, RedrawnModel, gradient, problems_html, table
 from course.widgets.render import OverlayFigure, new_figure, pixel_size
 
 MAX_SIZE = 10
@@ -53,7 +53,7 @@ def counting_function(f):
     return g, counts
 
 
-class CostModel(Model):
+class CostModel(RedrawnModel):
     """Sliders: n (input size) and m (output size). f(x) = tanh(A x) with a seeded m x n A.
 
     After `set(...)`: `jacobian` (the engine's, m x n), `counts["jacfwd"]` and
@@ -65,7 +65,6 @@ class CostModel(Model):
                          Control("m", m, 1, MAX_SIZE, 1, integer=True, label="outputs m")]
         self.rule = jacobian
         super().__init__()
-        self._figure = None
         self.update()
 
     def function(self):
@@ -126,14 +125,8 @@ class CostModel(Model):
 
     # --- showing ----------------------------------------------------------------------------
 
-    def png(self):
-        self._figure = CostFigure(self)
-        return self._figure.png()
-
-    def pixel_size(self):
-        if self._figure is None:
-            self.png()
-        return self._figure.pixel_size()
+    def draw(self):
+        return CostFigure(self)
 
     def readout_html(self):
         n, m = self.values["n"], self.values["m"]
