@@ -5,6 +5,7 @@ bad input, and returns {student: what is expected}: the status, and the score wh
 """
 
 import copy
+import csv
 import json
 from pathlib import Path
 
@@ -18,6 +19,12 @@ NOTEBOOK = notebook_file(REPO / "source", ASSIGNMENT).name
 FULL = 21.0
 CELL_TIMEOUT = 8       # seconds per cell in these runs
 NOTEBOOK_TIMEOUT = 45  # seconds per notebook
+
+
+def read_csv(path):
+    """The rows of one of the grader's CSV files (grades.csv, tests.csv, intake.csv)."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def cell_index(nb, grade_id):

@@ -8,7 +8,6 @@ raises, an endless cell, an endless notebook, a kernel that dies, stderr from a 
 Then a second, small run over a learning platform's zip export.
 """
 
-import csv
 import sys
 import tempfile
 import time
@@ -22,14 +21,9 @@ if str(REPO_ROOT) not in sys.path:
 
 from autograder import merge, pipeline, results, worker  # noqa: E402
 from autograder_class import (ASSIGNMENT, CELL_TIMEOUT, FULL, NOTEBOOK_TIMEOUT,  # noqa: E402
-                              write_platform_zip, write_robustness_class)
+                              read_csv, write_platform_zip, write_robustness_class)
 
 pytestmark = pytest.mark.slow
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")

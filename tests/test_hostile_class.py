@@ -14,7 +14,6 @@ TA home and exchange planted with secrets. Then:
 The finer per-kernel checks (exit reasons, own folder unchanged) are in test_sandbox.py.
 """
 
-import csv
 import html
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import nbformat
 import pytest
 
 from autograder import merge, results, sandbox
+from autograder_class import read_csv
 from conftest import require_system_tool
 from hostile import BANK, BY_NAME, TEST_LIMITS, one_or_more
 from hostile.world import LoopbackServer, World, hostile_notebook, leaks
@@ -68,11 +68,6 @@ def grade(submissions, out, jobs):
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def graded_run(out, process):
     stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
     run = {"returncode": process.returncode, "log": stdout + stderr, "out": out}
@@ -104,14 +99,14 @@ def runs(tmp_path_factory):
     watched = [("honest-class", honest_dir), ("class", mixed_dir)]
     before = world.digest(extra=watched)
 
-    started = time.perf_counter()
+    started, processes = time.perf_counter(), {}
     try:
-        processes = {"honest": grade(honest_dir, honest_out, jobs=1),
-                     "mixed": grade(mixed_dir, mixed_out, jobs=2)}
+        processes["honest"] = grade(honest_dir, honest_out, jobs=1)
+        processes["mixed"] = grade(mixed_dir, mixed_out, jobs=2)
         done = {"honest": graded_run(honest_out, processes["honest"]),
                 "mixed": graded_run(mixed_out, processes["mixed"])}
     finally:
-        for process in locals().get("processes", {}).values():
+        for process in processes.values():
             if process.poll() is None:
                 process.kill()
         server.close()
