@@ -4,7 +4,7 @@
 #   make lab      set up and open the course in JupyterLab     (LAB_ARGS="--no-browser --port 8899")
 #   make test     set up and run every test                    (PYTEST_ARGS="-x -k gates")
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
-#   make release  regenerate release/ from source/ with nbgrader (ASSIGNMENTS="01-gates")
+#   make release  build source/*/*.ipynb from their .py, regenerate release/ with nbgrader (ASSIGNMENTS="01-gates")
 #   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class)
 #   make student-pack      build dist/<course>-student.zip: what students need, no answers (RELEASE=release)
 #   make release-exchange  release every assignment to nbgrader's exchange (EXCHANGE=/srv/nbgrader/exchange ASSIGNMENTS=)
@@ -21,8 +21,8 @@ PIP_INSTALL := $(PIP) install --quiet --progress-bar off
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
-# Every folder of source/ that holds a notebook, unless told otherwise.
-ASSIGNMENTS ?= $(patsubst source/%/,%,$(sort $(dir $(wildcard source/*/*.ipynb))))
+# Every folder of source/ that holds an assignment's script (source/<a>/<a>.py), unless told otherwise.
+ASSIGNMENTS ?= $(patsubst source/%/,%,$(sort $(dir $(wildcard source/*/*.py))))
 
 # torch comes only from the CPU wheel kept on the machine, never from the registry
 # (the registry's build pulls several GB of CUDA).
@@ -91,6 +91,7 @@ torch: $(VENV)/.stamp-bench
 # --- the verbs -------------------------------------------------------------------------
 
 lab: $(VENV)/.stamp-lab kernel
+	$(RUN) $(PY) -m autograder.sources
 	$(RUN) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.stamp-test
@@ -99,10 +100,12 @@ test: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-bench torch
 	$(RUN) $(PY) -m benchmarks $(BENCH_ARGS)
 
-# Each assignment gets a fresh, throw-away gradebook, so release/ depends on source/ alone
-# (and is byte-identical from one run to the next). The TA's gradebook.db is not touched.
+# The notebooks are built from their jupytext scripts first (autograder/sources.py). Each
+# assignment gets a fresh, throw-away gradebook, so release/ depends on source/ alone (and is
+# byte-identical from one run to the next). The TA's gradebook.db is not touched.
 release: $(VENV)/.stamp-lab
-	@if [ -z "$(strip $(ASSIGNMENTS))" ]; then echo "source/ has no assignment folders with notebooks: nothing to release"; fi
+	@if [ -z "$(strip $(ASSIGNMENTS))" ]; then echo "source/ has no assignment folders with scripts: nothing to release"; fi
+	$(RUN) $(PY) -m autograder.sources $(ASSIGNMENTS)
 	@set -e; for a in $(ASSIGNMENTS); do \
 	  db=$$(mktemp -d); \
 	  echo "== release/$$a"; \

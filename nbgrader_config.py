@@ -12,11 +12,18 @@ c = get_config()  # noqa: F821  (traitlets provides get_config to config files)
 
 COURSE_ROOT = Path(__file__).resolve().parent
 
-# Layout: source/<assignment>/*.ipynb (instructor) -> release/<assignment>/*.ipynb (students).
+# Layout: source/<assignment>/<assignment>.py, the jupytext script, from which
+# source/<assignment>/<assignment>.ipynb is built (autograder/sources.py) -> release/<assignment>/
+# <assignment>.ipynb (students).
 c.CourseDirectory.root = str(COURSE_ROOT)
 c.CourseDirectory.course_id = "backprop"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
+
+# nbgrader copies every other file of source/<assignment>/ into the release: never the script,
+# which holds the solutions and hidden tests. (So assignment folders ship no .py of their own:
+# code students need lives in course/.) The rest is nbgrader's default list.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
 
 # The TA's gradebook lives in the course root (nbgrader's default, written out so it is never
 # relative to the current folder). `make release` overrides it with a throw-away database.

@@ -75,10 +75,15 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from autograder import demo, pipeline
+    from autograder import demo, pipeline, sources
     from autograder.course_layout import REPO
 
     course = Path(args.course).resolve() if args.course else REPO
+    try:
+        sources.build(course)
+    except sources.SourceConflict as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.command == "demo":
         made = demo.make_demo_class(args.folder, course, args.assignments)
         print(f"demo class written to {args.folder}: {made}")

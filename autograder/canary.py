@@ -625,7 +625,7 @@ def _canary(params, namespace):
                 problem(f"the engine fails on a known derivative: {type(error).__name__}: "
                         f"{error}")
         close = namespace.get("close")
-        if "close" in params["helpers"] and callable(close):
+        if ("close" in params["helpers"] or "close" in params["imports"]) and callable(close):
             try:
                 check(close(1.0, 1.0) and not close(1.0, 2.0) and not close([1.0], [1.0, 1.0]),
                       "the notebook's close() does not tell different values apart", close)

@@ -1,7 +1,8 @@
 """Where the course lives: its assignments, their notebooks, and how to run nbgrader on them.
 
-A course root is a folder holding `nbgrader_config.py` and `source/<assignment>/<notebook>.ipynb`
-(the repository itself, or a copy of it, e.g. in tests). nbgrader_config.py computes the root from
+A course root is a folder holding `nbgrader_config.py` and `source/<assignment>/`, each with its
+jupytext script `<assignment>.py` and the notebook built from it, `<assignment>.ipynb`
+(autograder/sources.py); the course root is the repository itself, or a copy of it (in tests). nbgrader_config.py computes the root from
 its own location, so a copy of it makes its folder a course root (see the GUIDE).
 """
 
@@ -17,10 +18,11 @@ BEGIN_SOLUTION = "### BEGIN SOLUTION"
 
 
 def assignments(course_root=REPO):
-    """The assignment folders of source/ that hold a notebook, in order."""
+    """The assignment folders of source/ that hold a notebook or its script, in order."""
     source = Path(course_root) / "source"
     return sorted(p.name for p in source.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+                  if p.is_dir() and not p.name.startswith(".")
+                  and (any(p.glob("*.ipynb")) or (p / f"{p.name}.py").exists()))
 
 
 def notebook_file(folder, assignment):

@@ -143,6 +143,9 @@ def run(students=6, assignments=None, jobs=None, scratch=SCRATCH, log=print):
     from autograder.course_layout import assignments as course_assignments
     from autograder.pipeline import default_jobs
 
+    from autograder import sources
+
+    sources.build(REPO)
     assignments = list(assignments or course_assignments(REPO))
     jobs = jobs or default_jobs()
     scratch = Path(scratch)

@@ -5,6 +5,8 @@ and anything that disagrees with the reference in MISMATCH_COLOR (magenta).
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.patches import FancyArrowPatch
 
 from course.value import topological_order
@@ -13,6 +15,12 @@ FORWARD_COLOR = "#1f5fa8"
 GRADIENT_COLOR = "#d9480f"
 MISMATCH_COLOR = "#c2187a"
 NODE_FACE = "#f4f6f8"
+
+# Heatmaps of arrays: local derivatives (Jacobian entries) diverge around 0; forward values and
+# gradients run from grey (negative) through white to their colour.
+LOCAL_CMAP = "BrBG"
+FORWARD_CMAP = LinearSegmentedColormap.from_list("forward", ["#6c757d", "white", FORWARD_COLOR])
+GRADIENT_CMAP = LinearSegmentedColormap.from_list("gradient", ["#6c757d", "white", GRADIENT_COLOR])
 
 _OP_SYMBOLS = {"+": "+", "*": "×", "/": "÷", "-": "−", "neg": "−x", "exp": "exp", "log": "log",
                "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max", "**": "pow"}
@@ -181,3 +189,19 @@ def _draw_edge(ax, start, end, value_text, grad_text, mark, bend, to_node=True):
     if mark:
         ax.text(xm, ym - 0.38, mark, color=MISMATCH_COLOR, ha="center", va="top", fontsize=8,
                 fontweight="bold")
+
+
+def show_matrix(ax, M, title, rows=None, cols=None, cmap=LOCAL_CMAP, fmt="{:.3g}", fontsize=10,
+                max_labelled=100):
+    """A heatmap of the 2-D array M on `ax`, symmetric around 0, with each value written in its
+    cell when M has at most `max_labelled` entries; `rows`/`cols` label the axes' ticks."""
+    M = np.asarray(M, dtype=float)
+    lim = max(float(np.abs(M).max()), 1e-12)
+    ax.imshow(M, cmap=cmap, vmin=-lim, vmax=lim)
+    if M.size <= max_labelled:
+        for (r, c), v in np.ndenumerate(M):
+            ax.text(c, r, fmt.format(v + 0.0), ha="center", va="center", fontsize=fontsize,
+                    color="white" if abs(v) > 0.65 * lim else "black")
+    ax.set_xticks(range(M.shape[1]), cols if cols is not None else range(M.shape[1]))
+    ax.set_yticks(range(M.shape[0]), rows if rows is not None else range(M.shape[0]))
+    ax.set_title(title, fontsize=11)

@@ -51,7 +51,7 @@ from course import diagnose as _diagnosis
 __all__ = [
     "GradientError", "PrecisionWarning", "KinkWarning",
     "check_vjp", "check_jvp", "check_grad", "dot_product_test",
-    "numerical_grad", "numerical_vjp", "random_inputs", "rel_error", "gradient_error", "diagnose",
+    "numerical_grad", "numerical_vjp", "random_inputs", "close", "rel_error", "gradient_error", "diagnose",
     "check_traversal",
 ]
 
@@ -270,6 +270,17 @@ def random_inputs(*shapes, seed=0, away_from=0.0, margin=0.1):
             raise ValueError(f"margin={margin} leaves too little room around {away_from}")
         arrays.append(x)
     return tuple(arrays)
+
+
+def close(got, expected, tol=1e-9):
+    """True when `got` has the shape of `expected` and the same values (to a relative `tol`).
+    Never raises: a `got` that is not numeric is simply not close."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=np.float64)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=tol, atol=tol))
 
 
 def rel_error(a, b):

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from autograder import sources
 
 MARKERS = {"### BEGIN SOLUTION": "SOLUTION", "### BEGIN HIDDEN TESTS": "HIDDEN"}
 
@@ -55,14 +55,17 @@ def _plant_cell(cell, sentinels, where):
 
 
 def plant(source_dir, sentinels=None):
-    """Plant sentinels in every notebook below `source_dir` (a copy of source/), in place."""
+    """Plant sentinels in every assignment script below `source_dir` (a copy of source/), in
+    place, and build the notebooks from the planted scripts: the script, the notebook and
+    whatever nbgrader makes of it all hold them."""
     sentinels = sentinels or Sentinels()
-    for path in sorted(Path(source_dir).glob("*/*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+    for script in sorted(Path(source_dir).glob("*/*.py")):
+        nb = sources.read_script(script)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-            _plant_cell(cell, sentinels, f"{path.parent.name}/{path.name}: {grade_id}")
-        nbformat.write(nb, path)
+            _plant_cell(cell, sentinels, f"{script.parent.name}/{script.stem}.ipynb: {grade_id}")
+        sources.write_script(nb, script)
+        sources.build_one(script)
     return sentinels
 
 

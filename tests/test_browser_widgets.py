@@ -7,111 +7,15 @@ no error output; then moves a slider with the keyboard and checks that the figur
 gradient change, to the value the engine gives. Screenshots go to test-artifacts/.
 """
 
-import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from lab_server import CHROMIUM, CHROMIUM_ARGS, Deadline, lab_server
+
 NOTEBOOK = "gradient-flow.ipynb"
 TOTAL_SECONDS = 150        # the whole test, server start to shutdown
-
-
-class Deadline:
-    def __init__(self, seconds):
-        self.end = time.monotonic() + seconds
-
-    def ms(self, at_most):
-        """A Playwright timeout: at most `at_most` seconds, never past the deadline."""
-        left = self.end - time.monotonic()
-        if left <= 0:
-            pytest.fail(f"the browser test ran over its {TOTAL_SECONDS} s budget")
-        return 1000 * min(at_most, left)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def lab_command(port, root, home):
-    bin_dir = Path(sys.executable).parent          # the venv's bin, not resolved past symlinks
-    script = bin_dir / "jupyter-lab"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "jupyterlab"]
-    command += [
-        "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
-        "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={home / 'settings'}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    return command
-
-
-def lab_environment(home):
-    config = home / "config"
-    (config / "labconfig").mkdir(parents=True)
-    # The news toast ("Would you like to receive official Jupyter news?") covers the page.
-    (config / "labconfig" / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    # Every cell stays in the page (no windowing), so all widgets can be found and counted.
-    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    bin_dir = str(Path(sys.executable).parent)
-    env = dict(os.environ)
-    env.update(
-        PATH=bin_dir + os.pathsep + env.get("PATH", ""),   # the kernelspec's "python" is ours
-        JUPYTER_PREFER_ENV_PATH="1",
-        JUPYTER_CONFIG_DIR=str(config),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        IPYTHONDIR=str(home / "ipython"),
-        MPLCONFIGDIR=str(home / "matplotlib"),
-    )
-    env.pop("JPY_PARENT_PID", None)
-    return env
-
-
-def wait_for_server(port, server, log_path, deadline):
-    while True:
-        if server.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {server.returncode}:\n"
-                        f"{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2):
-                return
-        except OSError:
-            deadline.ms(60)          # fails the test when time is up
-            time.sleep(0.3)
-
-
-def stop(server):
-    if server.poll() is not None:
-        return
-    try:
-        os.killpg(server.pid, signal.SIGTERM)        # the server and the kernels it started
-        server.wait(timeout=20)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        try:
-            os.killpg(server.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        server.wait(timeout=10)
 
 
 KERNEL_IDLE = """() => {
@@ -144,18 +48,11 @@ def test_widgets_render_and_respond_in_jupyterlab(repo_root, tmp_path, artifacts
     deadline = Deadline(TOTAL_SECONDS)
     root, home = tmp_path / "notebooks", tmp_path / "home"
     root.mkdir()
-    home.mkdir()
     shutil.copy(repo_root / "playground" / NOTEBOOK, root / NOTEBOOK)
-    port = free_port()
-    log_path = artifacts_dir / "jupyterlab.log"
     console = []
     started = time.monotonic()
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(lab_command(port, root, home), env=lab_environment(home),
-                                  cwd=root, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            wait_for_server(port, server, log_path, deadline)
+    try:
+        with lab_server(root, home, artifacts_dir / "jupyterlab.log", deadline) as port:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                                      args=CHROMIUM_ARGS)
@@ -176,9 +73,8 @@ def test_widgets_render_and_respond_in_jupyterlab(repo_root, tmp_path, artifacts
                                   NEURON_INPUTS, Value)
                 finally:
                     browser.close()
-        finally:
-            stop(server)
-            (artifacts_dir / "browser-console.log").write_text("\n".join(console))
+    finally:
+        (artifacts_dir / "browser-console.log").write_text("\n".join(console))
     print(f"browser test: {time.monotonic() - started:.1f} s")
 
 

@@ -78,14 +78,23 @@ def test_a_deeper_change_in_the_checker_is_caught(notebook_namespace, capsys, mo
     assert any("_compare" in p for p in problems), problems
 
 
-def test_a_redefined_helper_is_caught(notebook_namespace, capsys):
+def test_a_redefined_checking_helper_is_caught(notebook_namespace, capsys):
     def close(got, expected, tol=1e-9):
         return True
 
-    notebook_namespace["close"] = close
+    notebook_namespace["close"] = close          # imported by the setup cell from gradcheck
     problems, _ = run_canary(notebook_namespace, capsys)
-    assert any("helper close was replaced" in p for p in problems), problems
+    assert any("close no longer points to course.gradcheck.close" in p for p in problems), problems
     assert any("close() does not tell" in p for p in problems), problems
+
+
+def test_a_redefined_helper_of_a_locked_cell_is_caught(notebook_namespace, capsys):
+    def engine_gradients(build, *numbers):
+        return 0.0, [0.0 for _ in numbers]
+
+    notebook_namespace["engine_gradients"] = engine_gradients    # defined by a locked cell
+    problems, _ = run_canary(notebook_namespace, capsys)
+    assert any("helper engine_gradients was replaced" in p for p in problems), problems
 
 
 def test_a_changed_engine_rule_is_caught(notebook_namespace, capsys, monkeypatch):

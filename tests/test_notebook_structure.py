@@ -1,19 +1,22 @@
-"""Static checks of the source notebooks: the nbgrader rules that otherwise bite at grading time."""
+"""Static checks of the source notebooks: the nbgrader rules that otherwise bite at grading time.
+
+They read each assignment's jupytext script (`source/<a>/<a>.py`, the source of truth), as
+autograder/sources.py turns it into a notebook."""
 
 import ast
 import re
 
-import nbformat
 import pytest
 
-from nbgrader_course import REPO, assignments, notebook_file
+from autograder import sources
+from nbgrader_course import REPO, assignments
 
 ASSIGNMENTS = assignments()
 GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def load(assignment):
-    return nbformat.read(notebook_file(REPO / "source", assignment), as_version=4)
+    return sources.read_script(REPO / "source" / assignment / f"{assignment}.py")
 
 
 def nbgrader_meta(cell):
