@@ -15,6 +15,7 @@ recorded by the outer ones: that is all higher-order derivatives need.
 """
 
 import itertools
+from operator import itemgetter
 
 import numpy as np
 
@@ -158,7 +159,10 @@ def topological_order(root):
 def _traced_parents(node):
     """The Tensors a node was computed from, in its own trace (`_parents` pairs them with
     their argument numbers)."""
-    return [parent for _, parent in node._parents]
+    return map(_second, node._parents)
+
+
+_second = itemgetter(1)
 
 
 def backward_pass(output, seed):
@@ -219,6 +223,9 @@ def unbroadcast(g, shape, op=None, argnum=None):
     g_shape = shape_of(g)
     if g_shape == shape:
         return g
+    lead = len(g_shape) - len(shape)
+    if lead > 0 and g_shape[lead:] == shape:  # the common case: e.g. a bias added to a batch
+        return ops.sum(g, axis=tuple(range(lead)))
     axes = broadcast_axes(shape, g_shape)
     if axes is None:
         if len(g_shape) < len(shape) and all(n == 1 for n in g_shape):
