@@ -17,9 +17,10 @@ How the checks decide:
   differences (two evaluations of f per element). Larger inputs are moved together along
   `num_directions` seeded random directions d, comparing <dL/dx, d> with
   (L(x + eps d) - L(x - eps d)) / (2 eps): two evaluations per direction.
-- A value passes when |expected - got| <= atol + rtol * max(1e-8, |expected| + |got|): CS231n's
-  relative error must stay below rtol, except for values so small that they drown in the
-  rounding noise of the finite differences. That noise, atol, is estimated from the size of the
+- A value passes when |expected - got| <= atol + rtol * max(1e-8, |expected| + |got|)
+  (course.tolerances, shared with course.diagnose): CS231n's relative error must stay below
+  rtol, except for values so small that they drown in the rounding noise of the finite
+  differences. That noise, atol, is estimated from the size of the
   terms of L: NOISE * (sum|f(x) * upstream| + sum_i sum|dL/dx_i * x_i|) / eps, the second sum
   for the terms inside f that cancel in its output, as in sum(x) (for check_jvp,
   NOISE * max|f| / eps).
@@ -35,7 +36,9 @@ How the checks decide:
   differences, the inputs, the upstream gradient or tangents, f) and names the one that explains
   the numbers (GradientError.kind: "sign", "transpose", "missing_upstream", ...), with an example
   and a hint. An exercise may pass its own `hint` (a string, or {kind: hint}) and known wrong
-  rules, `mistakes={kind: rule}` (same signature as the rule checked), to recognise more.
+  rules, `mistakes={kind: rule}` (same signature as the rule checked), to recognise more. The
+  check hands the diagnosis what it knows as a course.diagnosis Call (f, the inputs, their names,
+  the upstream gradient or tangents) and its own _Settings (tolerance, kinks, hint, mistakes).
 - The checks return True or raise GradientError, so a test cell can end with
   `assert check_vjp(...)` (nbgrader reads a numeric last value as partial credit; an assert
   statement leaves no value at all).
@@ -43,35 +46,59 @@ How the checks decide:
 
 import inspect
 import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from course import diagnose as _diagnosis
+from course.diagnosis.problem import Call, Diagnosis, pose
+from course.diagnosis.registry import explain
+from course.tolerances import EPS, MAX_ELEMENTWISE, RTOL, excess, rel_error, rounding_noise
 
 __all__ = [
     "GradientError", "PrecisionWarning", "KinkWarning",
-    "check_vjp", "check_jvp", "check_grad", "dot_product_test",
-    "numerical_grad", "numerical_vjp", "random_inputs", "close", "rel_error", "gradient_error", "diagnose",
-    "check_traversal",
+    "check_vjp", "check_jvp", "check_grad", "dot_product_test", "check_traversal",
+    "numerical_grad", "numerical_vjp", "random_inputs", "close", "rel_error", "mistake_kind",
 ]
 
-EPS = 1e-6              # finite-difference step
-RTOL = 1e-5             # relative tolerance (CS231n relative error)
 DOT_RTOL = 1e-12        # dot-product test, relative to the size of the terms
-MAX_ELEMENTWISE = 100   # inputs up to this size are checked element by element
 NUM_DIRECTIONS = 2      # random directions for the larger inputs
-NOISE = 100 * np.finfo(np.float64).eps   # rounding noise of one evaluation of L, relative
 KINK_RTOL = 1e-2        # one-sided differences further off a smooth function's: a kink
 AT_KINKS = ("skip", "between", "check")
 
 KINDS = _diagnosis.KINDS + ("count", "type")
 HINTS = {
-    "broadcast": "If {x} was broadcast in the forward pass, sum {d} over the broadcast axes.",
-    "nonfinite": "Look for a division by zero, the log of 0, an overflowing exp, or an array "
-                 "that was never filled in.",
     "count": "Return one gradient per input, in the order of the inputs.",
     "type": "Return a numpy array with the shape of {x}, {shape}.",
 }
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """How a check decides, and what it may say: the public checks' keyword arguments.
+
+    atol None: estimated from the size of L's terms once f has run (then replaced).
+    hint: the exercise's hint for a failure (a string, or {kind: hint});
+    mistakes: {kind: wrong rule}, known wrong rules to recognise (same signature as the rule).
+    """
+
+    rtol: float = RTOL
+    atol: float | None = None
+    at_kinks: str = "skip"
+    num_directions: int = NUM_DIRECTIONS
+    hint: object = None
+    mistakes: dict | None = None
+
+    def __post_init__(self):
+        if self.at_kinks not in AT_KINKS:
+            raise ValueError(f"at_kinks must be one of {AT_KINKS}, not {self.at_kinks!r}")
+        for kind, rule in (self.mistakes or {}).items():
+            if kind not in _diagnosis.KINDS:
+                raise ValueError(f"mistakes: unknown kind of mistake {kind!r}: use one of "
+                                 f"{_diagnosis.KINDS}")
+            if not callable(rule):
+                raise TypeError(f"mistakes[{kind!r}] must be a rule (a function), not "
+                                f"{type(rule).__name__}")
 
 
 class PrecisionWarning(UserWarning):
@@ -120,11 +147,11 @@ def check_vjp(f, vjp_fn, *inputs, upstream=None, seed=0, eps=EPS, rtol=RTOL, ato
     {kind: hint}); mistakes: {kind: wrong_vjp_fn}, known wrong rules to recognise. Raises
     GradientError (its kind: the diagnosed mistake) on a wrong gradient; returns True.
     """
-    _check_mistakes(mistakes)
+    settings = _Settings(rtol, atol, at_kinks, num_directions, hint, mistakes)
     xs = _float64_inputs(inputs)
-    names = _input_names(len(xs), (vjp_fn, 1), (f, 0))
-    _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
-                   max_elementwise, num_directions, hint, mistakes)
+    call = Call(f, xs, _input_names(len(xs), (vjp_fn, 1), (f, 0)), eps=eps, seed=seed,
+                max_full=max_elementwise)
+    _check_reverse(call, vjp_fn, upstream, settings)
     return True
 
 
@@ -140,9 +167,8 @@ def check_grad(f, *inputs, vjp=None, upstream=None, seed=0, eps=EPS, rtol=RTOL, 
     """
     if vjp is None:
         from course.transforms import vjp
-    _check_mistakes(mistakes)
+    settings = _Settings(rtol, atol, at_kinks, num_directions, hint, mistakes)
     xs = _float64_inputs(inputs)
-    names = _input_names(len(xs), (f, 0))
 
     def forward(*ys):
         return vjp(f, *ys)[0]
@@ -150,8 +176,9 @@ def check_grad(f, *inputs, vjp=None, upstream=None, seed=0, eps=EPS, rtol=RTOL, 
     def vjp_fn(u, *ys):
         return vjp(f, *ys)[1](u)
 
-    _check_reverse(forward, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
-                   max_elementwise, num_directions, hint, mistakes)
+    call = Call(forward, xs, _input_names(len(xs), (f, 0)), eps=eps, seed=seed,
+                max_full=max_elementwise)
+    _check_reverse(call, vjp_fn, upstream, settings)
     return True
 
 
@@ -164,22 +191,21 @@ def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kink
     atol=None estimates the finite-difference noise. hint, mistakes ({kind: wrong_jvp_fn}): as
     in check_vjp. Raises GradientError; returns True.
     """
-    _check_options(at_kinks)
-    _check_mistakes(mistakes)
+    settings = _Settings(rtol, atol, at_kinks, hint=hint, mistakes=mistakes)
     xs = _float64_inputs(inputs)
-    names = _input_names(len(xs), (jvp_fn, 1), (f, 0))
+    call = Call(f, xs, _input_names(len(xs), (jvp_fn, 1), (f, 0)), eps=eps, seed=seed)
     out = _first_output(f, xs)
+    if atol is None:
+        settings = replace(settings, atol=rounding_noise(np.max(np.abs(out), initial=0.0), eps))
     rng = np.random.default_rng(seed)
-    moves = [(i, [rng.standard_normal(x.shape) if j == i else np.zeros(x.shape)
-                  for j, x in enumerate(xs)]) for i in range(len(xs))]
+    moves = [(i, tuple(rng.standard_normal(x.shape) if j == i else np.zeros(x.shape)
+                       for j, x in enumerate(xs))) for i in range(len(xs))]
     if len(xs) > 1:
-        moves.append((None, [rng.standard_normal(x.shape) for x in xs]))
+        moves.append((None, tuple(rng.standard_normal(x.shape) for x in xs)))
     for i, tangents in moves:
-        name = None if i is None else names[i]
-        evidence = {"f": f, "inputs": xs, "tangents": tangents, "names": names, "seed": seed,
-                    "mistakes": mistakes, "hint": hint, "max_full": MAX_ELEMENTWISE}
+        move = replace(call, tangents=tangents)
         got = _as_array(jvp_fn(tuple(t.copy() for t in tangents), *[x.copy() for x in xs]),
-                        out.shape, i, name, "jvp", evidence)
+                        out.shape, i, "jvp", move, settings)
 
         def one_sided(step, tangents=tangents):
             """The left and right differences of f along the tangents, element-wise."""
@@ -189,11 +215,10 @@ def check_jvp(f, jvp_fn, *inputs, seed=0, eps=EPS, rtol=RTOL, atol=None, at_kink
 
         left, right = one_sided(eps)
         central = (left + right) / 2
-        _require_finite(central, f"f near the inputs, moving {_label(i, name)},")
-        noise = NOISE * np.max(np.abs(out), initial=0.0) / eps if atol is None else atol
-        expected = _expected(central, left, right, got, rtol, noise, at_kinks,
+        _require_finite(central, f"f near the inputs, moving {_label(i, _name(call, i))},")
+        expected = _expected(settings, central, left, right, got,
                              half_step=lambda: one_sided(eps / 2))
-        _compare(expected, got, i, name, rtol, noise, "jvp", stacklevel=3, evidence=evidence)
+        _compare(move, settings, expected, got, i, "jvp", stacklevel=3)
     return True
 
 
@@ -209,15 +234,18 @@ def dot_product_test(f, jvp_fn, vjp_fn, *inputs, seed=0, rtol=DOT_RTOL):
     out = _first_output(f, xs)
     rng = np.random.default_rng(seed)
     u = rng.standard_normal(out.shape)
-    grads = _as_gradients(vjp_fn(u.copy(), *[x.copy() for x in xs]), xs, names)
+    # a wrong shape is diagnosed from the arrays alone: the messages name the inputs
+    named, settings = Call(inputs=xs, names=names), _Settings()
+    grads = _as_gradients(vjp_fn(u.copy(), *[x.copy() for x in xs]), named, settings)
     for i, x in enumerate(xs):
         v = [rng.standard_normal(y.shape) if j == i else np.zeros(y.shape)
              for j, y in enumerate(xs)]
-        jv = _as_array(jvp_fn(tuple(v), *[y.copy() for y in xs]), out.shape, i, names[i], "jvp")
+        jv = _as_array(jvp_fn(tuple(v), *[y.copy() for y in xs]), out.shape, i, "jvp", named,
+                       settings)
         if not (np.all(np.isfinite(jv)) and np.all(np.isfinite(grads[i]))):
             raise GradientError(f"jvp_fn or vjp_fn returns values that are not finite for "
-                                f"{_label(i, names[i])}. {HINTS['nonfinite']}", kind="nonfinite",
-                                input_index=i, input_name=names[i])
+                                f"{_label(i, names[i])}. {_diagnosis.HINTS['nonfinite']}",
+                                kind="nonfinite", input_index=i, input_name=names[i])
         forward, reverse = _dot(u, jv), _dot(grads[i], v[i])
         scale = _dot(np.abs(u), np.abs(jv)) + _dot(np.abs(grads[i]), np.abs(v[i]))
         if abs(forward - reverse) > rtol * scale:
@@ -244,7 +272,7 @@ def numerical_vjp(f, inputs, upstream, eps=EPS):
     grads = []
     for i in range(len(xs)):
         def loss(y, i=i):
-            return _dot(_evaluate(f, xs[:i] + [y] + xs[i + 1:]), u)
+            return _dot(_evaluate(f, xs[:i] + (y,) + xs[i + 1:]), u)
         grads.append(_partials(loss, xs[i].copy(), eps)[0])
     return tuple(grads)
 
@@ -283,92 +311,27 @@ def close(got, expected, tol=1e-9):
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=tol, atol=tol))
 
 
-def rel_error(a, b):
-    """CS231n's relative error: the largest |a - b| / max(1e-8, |a| + |b|), element-wise."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))
-
-
 # --- errors -----------------------------------------------------------------------------------
 
-def diagnose(expected, got, shape, *, upstream=None, inputs=None, output=None, others=None,
-             f=None, input_index=0, rtol=RTOL):
-    """The kind of mistake, a string of course.diagnose.KINDS (the full Diagnosis, with its
-    message: course.diagnose.diagnose).
+def mistake_kind(expected, got, shape, *, upstream=None, inputs=None, output=None, others=None,
+                 f=None, input_index=0, rtol=RTOL):
+    """The kind of mistake, a string of course.diagnose.KINDS, for the widgets (the full
+    Diagnosis, with its message: course.diagnose.diagnose).
 
     expected: the right gradient (finite differences or the engine), or None; got: the rule's
     result; shape: the shape it must have. The rest is optional evidence: upstream (the upstream
     gradient the rule got), inputs and f (the function; with f the hypotheses that need new
-    numbers can be tested), others (accepted for widgets; the other inputs' right gradients are
-    computed from f). output is accepted for widgets and not needed.
+    numbers can be tested), others (the student's gradients of every input). output is accepted
+    for widgets and not needed.
     """
     del output
     expected_array = None if expected is None else np.asarray(expected, dtype=np.float64)
-    if inputs is not None and len(inputs) == 0:
-        inputs = None
     if f is None and expected_array is None and np.shape(got) == tuple(shape):
         got = np.asarray(got, dtype=np.float64)
         return "nonfinite" if not np.all(np.isfinite(got)) else "unknown"
     return _diagnosis.diagnose(got, expected_array, shape=tuple(shape), f=f, inputs=inputs,
                                input_index=input_index if f is not None else None,
                                upstream=upstream, rtol=rtol, others=others).kind
-
-
-def gradient_error(expected, got, input_index=None, input_name=None, *, shape=None, rtol=RTOL,
-                   atol=0.0, direction=False, mode="vjp", evidence=None, hint=None):
-    """Build the GradientError for a wrong result, with a short message for a student.
-
-    expected: finite differences (an array; a scalar when `direction`; None if not computed);
-    got: the rule's result; shape: the shape `got` must have (default: expected's);
-    mode: "vjp" (got is dL/dx of input `input_index`) or "jvp" (got is the output tangent
-    when input `input_index` moves). input_index None: no single input is to blame.
-    evidence: what course.diagnose may use (f, inputs, upstream or tangents, names, others: all
-    the rule's gradients, mistakes: {kind: wrong rule}, seed, max_full); hint: the exercise's
-    hint (a string or {kind: hint}), in place of the generic one.
-    """
-    got = np.asarray(got, dtype=np.float64)
-    shape = tuple(np.shape(expected) if shape is None else shape)
-    ev = dict(evidence or {})
-    hint = hint if hint is not None else ev.get("hint")
-    i, name = input_index, input_name
-    if mode == "vjp":
-        d = _d(i, name) if i is not None else "dL/dx"
-        subject = "Wrong gradients" if i is None else f"Wrong gradient for {_label(i, name)}"
-    else:
-        d = "the output tangent"
-        moving = "all inputs move" if i is None else f"only {_label(i, name)} moves"
-        subject = f"Wrong jvp when {moving}"
-    full = got
-    if direction:
-        others = ev.get("others")
-        full = None if i is None or others is None else np.asarray(others[i], dtype=np.float64)
-    diagnosis = None
-    if full is not None:
-        diagnosis = _diagnose_safely(full, None if direction else expected, shape, i, name, mode,
-                                     ev, rtol, atol, hint)
-    kind = "unknown" if diagnosis is None else diagnosis.kind
-    index = None if diagnosis is None or direction else diagnosis.evidence.get("index")
-    if direction:
-        where = "" if i is None else f", shape {shape}"
-        lines = [f"{subject}{where}: along a random direction d, <{d}, d> = {float(got):.6g}, "
-                 f"but finite differences give {float(expected):.6g} (relative error "
-                 f"{rel_error(expected, got):.2g}, tolerance {rtol:g})."]
-        if diagnosis is not None and kind != "unknown":
-            lines += [diagnosis.summary, f"Hint: {diagnosis.hint}"]
-        else:
-            lines.append(f"Hint: {_diagnosis.HINTS['directional']}")
-    else:
-        if kind in ("shape", "unreduced_broadcast") or got.shape != shape:
-            head = f"{subject}: "
-        else:
-            head = f"{subject}, shape {shape}: "
-        summary = diagnosis.summary
-        lines = [head + summary] + list(diagnosis.details) + [f"Hint: {diagnosis.hint}"]
-    if not direction and index is None and diagnosis is not None and got.shape == shape \
-            and expected is not None and kind not in ("shape",):
-        index = _worst_index(expected, got, rtol, atol)
-    return GradientError("\n".join(lines), kind=kind, input_index=i, input_name=name,
-                         index=index, expected=expected, got=got, diagnosis=diagnosis)
 
 
 def check_traversal(root, *, rtol=1e-8, hint=None):
@@ -388,42 +351,88 @@ def check_traversal(root, *, rtol=1e-8, hint=None):
                         diagnosis=diagnosis)
 
 
-def _diagnose_safely(got, expected, shape, i, name, mode, ev, rtol, atol, hint):
+def _failure(call, settings, expected, got, i, *, mode="vjp", shape=None, direction=False,
+             others=None):
+    """The GradientError for a wrong result of `call`, with a short message for a student.
+
+    expected: finite differences (an array; a scalar when `direction`; None if not computed);
+    got: the rule's result; shape: the shape `got` must have (default: expected's);
+    mode: "vjp" (got is dL/dx of input i) or "jvp" (got is the output tangent when input i
+    moves); i None: no single input is to blame. others: all the rule's gradients (vjp).
+    """
+    got = np.asarray(got, dtype=np.float64)
+    shape = tuple(np.shape(expected) if shape is None else shape)
+    name = _name(call, i)
+    if mode == "vjp":
+        d = _d(i, name) if i is not None else "dL/dx"
+        subject = "Wrong gradients" if i is None else f"Wrong gradient for {_label(i, name)}"
+    else:
+        d = "the output tangent"
+        moving = "all inputs move" if i is None else f"only {_label(i, name)} moves"
+        subject = f"Wrong jvp when {moving}"
+    full = got
+    if direction:   # along directions got is a number: diagnose the input's whole gradient
+        full = None if i is None or others is None else np.asarray(others[i], dtype=np.float64)
+    diagnosis = None
+    if full is not None:
+        diagnosis = _diagnose_safely(call, settings, full, None if direction else expected,
+                                     shape, i, mode, others)
+    kind = "unknown" if diagnosis is None else diagnosis.kind
+    index = None if diagnosis is None or direction else diagnosis.evidence.get("index")
+    if direction:
+        where = "" if i is None else f", shape {shape}"
+        lines = [f"{subject}{where}: along a random direction d, <{d}, d> = {float(got):.6g}, "
+                 f"but finite differences give {float(expected):.6g} (relative error "
+                 f"{rel_error(expected, got):.2g}, tolerance {settings.rtol:g})."]
+        if diagnosis is not None and kind != "unknown":
+            lines += [diagnosis.summary, f"Hint: {diagnosis.hint}"]
+        else:
+            lines.append(f"Hint: {_diagnosis.HINTS['directional']}")
+    else:
+        if kind in ("shape", "unreduced_broadcast") or got.shape != shape:
+            head = f"{subject}: "
+        else:
+            head = f"{subject}, shape {shape}: "
+        lines = [head + diagnosis.summary] + list(diagnosis.details) + [f"Hint: {diagnosis.hint}"]
+    if not direction and index is None and got.shape == shape and expected is not None \
+            and kind != "shape":
+        index = _worst_index(expected, got, settings)
+    return GradientError("\n".join(lines), kind=kind, input_index=i, input_name=name,
+                         index=index, expected=expected, got=got, diagnosis=diagnosis)
+
+
+def _diagnose_safely(call, settings, got, expected, shape, i, mode, others):
     """course.diagnose on the evidence; a diagnosis that fails to run says "unknown"."""
-    inputs = ev.get("inputs")
-    candidates = _mistake_candidates(ev, i, mode, shape)
     try:
-        return _diagnosis.diagnose(
-            got, expected, shape=shape, f=ev.get("f"), inputs=inputs, input_index=i,
-            upstream=ev.get("upstream"), tangents=ev.get("tangents"), mode=mode,
-            others=ev.get("others"), candidates=candidates, name=name, names=ev.get("names"),
-            rtol=rtol, atol=atol, max_full=ev.get("max_full", MAX_ELEMENTWISE), hint=hint,
-            seed=ev.get("seed", 0))
+        problem, numerics = pose(mode, got, expected, call, shape=shape, input_index=i,
+                                 others=others, candidates=_mistake_candidates(call, settings, i,
+                                                                               mode, shape),
+                                 rtol=settings.rtol, atol=settings.atol or 0.0)
+        return explain(problem, numerics, settings.hint)
     except Exception as error:   # never let the diagnosis hide the failure itself
-        return _diagnosis.Diagnosis(
+        return Diagnosis(
             "unknown", f"the result is wrong (the diagnosis failed: {type(error).__name__}).",
             (), _diagnosis.HINTS["unknown"], {})
 
 
-def _mistake_candidates(ev, i, mode, shape):
-    """{kind: array}: what the exercise's known wrong rules give on the same evidence."""
-    mistakes, inputs = ev.get("mistakes"), ev.get("inputs")
-    if not mistakes or inputs is None:
+def _mistake_candidates(call, settings, i, mode, shape):
+    """{kind: array}: what the exercise's known wrong rules give on the same call."""
+    if not settings.mistakes or not call.inputs:
         return None
     candidates = {}
-    for kind, rule in mistakes.items():
+    for kind, rule in settings.mistakes.items():
         try:
             with np.errstate(all="ignore"):
                 if mode == "vjp":
                     if i is None:
                         continue
-                    result = rule(np.array(ev["upstream"]), *[x.copy() for x in inputs])
+                    result = rule(np.array(call.upstream), *[x.copy() for x in call.inputs])
                     if not isinstance(result, (tuple, list)):
                         result = (result,)
                     value = np.asarray(result[i], dtype=np.float64)
                 else:
-                    value = np.asarray(rule(tuple(t.copy() for t in ev["tangents"]),
-                                            *[x.copy() for x in inputs]), dtype=np.float64)
+                    value = np.asarray(rule(tuple(t.copy() for t in call.tangents),
+                                            *[x.copy() for x in call.inputs]), dtype=np.float64)
         except Exception:    # a known mistake that does not run here does not fit
             continue
         if value.shape == tuple(shape):
@@ -431,20 +440,21 @@ def _mistake_candidates(ev, i, mode, shape):
     return candidates
 
 
-def _worst_index(expected, got, rtol, atol):
-    excess = _excess(expected, got, rtol, atol)
-    if not np.any(excess > 1.0):
+def _worst_index(expected, got, settings):
+    off = excess(expected, got, settings.rtol, settings.atol or 0.0)
+    if not np.any(off > 1.0):
         return None
-    return tuple(int(j) for j in np.unravel_index(int(np.argmax(excess)), np.shape(got)))
+    return tuple(int(j) for j in np.unravel_index(int(np.argmax(off)), np.shape(got)))
 
 
 # --- the reverse-mode check -------------------------------------------------------------------
 
-def _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kinks,
-                   max_elementwise, num_directions, hint=None, mistakes=None):
-    _check_options(at_kinks)
-    out = _first_output(f, xs, stacklevel=4)
-    rng = np.random.default_rng(seed)
+def _check_reverse(call, vjp_fn, upstream, settings):
+    """check_vjp and check_grad: every input's gradient, element by element when small,
+    along random directions when large."""
+    xs = call.inputs
+    out = _first_output(call.f, xs, stacklevel=4)
+    rng = np.random.default_rng(call.seed)
     if upstream is None:   # magnitudes in [0.5, 1.5], random signs: none near 0, never all ones
         v = rng.uniform(-1.0, 1.0, size=out.shape)
         u = v + 0.5 * np.sign(v)
@@ -452,41 +462,38 @@ def _check_reverse(f, vjp_fn, xs, names, upstream, seed, eps, rtol, atol, at_kin
         u = np.asarray(upstream, dtype=np.float64)
         if u.shape != out.shape:
             raise ValueError(f"upstream has shape {u.shape} but f's output has shape {out.shape}")
-    evidence = {"f": f, "inputs": xs, "upstream": u, "names": names, "seed": seed,
-                "mistakes": mistakes, "hint": hint, "max_full": max_elementwise}
-    grads = _as_gradients(vjp_fn(u.copy(), *[x.copy() for x in xs]), xs, names, evidence)
-    evidence["others"] = grads
-    if atol is None:   # the size of L's terms: of the outputs, and of the inputs' contributions
+    call = replace(call, upstream=u)
+    grads = _as_gradients(vjp_fn(u.copy(), *[x.copy() for x in xs]), call, settings)
+    if settings.atol is None:   # the size of L's terms: of the outputs, and of the inputs'
         size = _dot(np.abs(out), np.abs(u)) + sum(_dot(np.abs(g), np.abs(x))
                                                   for g, x in zip(grads, xs))
-        atol = NOISE * size / eps
+        settings = replace(settings, atol=rounding_noise(size, call.eps))
     L0 = _dot(out, u)
 
     def loss(changed):
         """L with some inputs changed; changed maps input index -> array."""
-        return _dot(_evaluate(f, [changed.get(i, x) for i, x in enumerate(xs)]), u)
+        return _dot(_evaluate(call.f, [changed.get(i, x) for i, x in enumerate(xs)]), u)
 
     large = []
     for i, (x, g) in enumerate(zip(xs, grads)):
-        if x.size <= max_elementwise:
-            _check_elements(lambda y, i=i: loss({i: y}), x, g, i, names[i], L0, eps, rtol,
-                            atol, at_kinks, evidence)
+        if x.size <= call.max_full:
+            _check_elements(call, settings, lambda y, i=i: loss({i: y}), L0, i, grads)
         elif not np.all(np.isfinite(g)):
-            raise gradient_error(None, g, i, names[i], shape=x.shape, evidence=evidence)
+            raise _failure(call, settings, None, g, i, shape=x.shape, others=grads)
         else:
             large.append(i)
     if large:
-        _check_directions(loss, xs, grads, large, names, L0, rng, eps, rtol, atol, at_kinks,
-                          num_directions, evidence)
+        _check_directions(call, settings, loss, L0, large, grads, rng)
 
 
-def _check_elements(loss, x, g, i, name, L0, eps, rtol, atol, at_kinks, evidence=None):
-    """Compare g, dL/dx, with central differences of loss(x) element by element."""
+def _check_elements(call, settings, loss, L0, i, grads):
+    """Compare grads[i], dL/dx_i, with central differences of loss(x_i) element by element."""
+    x, g, eps = call.inputs[i], grads[i], call.eps
     central, left, right = _partials(loss, x.copy(), eps, L0)
-    _require_finite(central, f"f near {_label(i, name)}")
-    expected = _expected(central, left, right, g, rtol, atol, at_kinks,
+    _require_finite(central, f"f near {_label(i, _name(call, i))}")
+    expected = _expected(settings, central, left, right, g,
                          half_step=lambda: _partials(loss, x.copy(), eps / 2, L0)[1:])
-    _compare(expected, g, i, name, rtol, atol, "vjp", stacklevel=5, evidence=evidence)
+    _compare(call, settings, expected, g, i, "vjp", stacklevel=5, others=grads)
 
 
 def _partials(loss, x, eps, L0=None):
@@ -511,14 +518,13 @@ def _partials(loss, x, eps, L0=None):
     return central, left, right
 
 
-def _check_directions(loss, xs, grads, large, names, L0, rng, eps, rtol, atol, at_kinks,
-                      num_directions, evidence=None):
+def _check_directions(call, settings, loss, L0, large, grads, rng):
     """Move the large inputs together along random directions d and compare sum_i <g_i, d_i>
     with central differences; after a failure, move them one at a time to find the wrong one."""
     checked = 0
-    for _ in range(num_directions):
-        steps = {i: rng.uniform(-eps, eps, size=xs[i].shape) for i in large}
-        result = _directional(loss, xs, grads, steps, L0, eps, rtol, atol, at_kinks)
+    for _ in range(settings.num_directions):
+        steps = {i: rng.uniform(-call.eps, call.eps, size=call.inputs[i].shape) for i in large}
+        result = _directional(call, settings, loss, L0, grads, steps)
         if result is None:
             continue
         checked += 1
@@ -527,22 +533,23 @@ def _check_directions(loss, xs, grads, large, names, L0, rng, eps, rtol, atol, a
             continue
         blamed = large[0] if len(large) == 1 else None
         for i in large if len(large) > 1 else ():
-            alone = _directional(loss, xs, grads, {i: steps[i]}, L0, eps, rtol, atol, at_kinks)
+            alone = _directional(call, settings, loss, L0, grads, {i: steps[i]})
             if alone is not None and not alone[2]:
                 (expected, got, _), blamed = alone, i
                 break
-        name = None if blamed is None else names[blamed]
-        shape = None if blamed is None else xs[blamed].shape
-        raise gradient_error(expected, got, blamed, name, shape=shape, rtol=rtol, atol=atol,
-                             direction=True, evidence=evidence)
+        shape = None if blamed is None else call.inputs[blamed].shape
+        raise _failure(call, settings, expected, got, blamed, shape=shape, direction=True,
+                       others=grads)
     if not checked:
-        _warn_unchecked(", ".join(_label(i, names[i]) for i in large),
+        _warn_unchecked(", ".join(_label(i, _name(call, i)) for i in large),
                         "every random direction crossed", stacklevel=5)
 
 
-def _directional(loss, xs, grads, steps, L0, eps, rtol, atol, at_kinks):
+def _directional(call, settings, loss, L0, grads, steps):
     """(expected, got, passed) along `steps` (input index -> step, |step| <= eps), or None when
     the direction crosses a kink and at_kinks="skip"."""
+    xs, eps = call.inputs, call.eps
+
     def one_sided(scale):
         plus = loss({i: xs[i] + (h if scale == 1 else scale * h) for i, h in steps.items()})
         minus = loss({i: xs[i] - (h if scale == 1 else scale * h) for i, h in steps.items()})
@@ -552,14 +559,14 @@ def _directional(loss, xs, grads, steps, L0, eps, rtol, atol, at_kinks):
     central = (left + right) / 2
     _require_finite(central, "f near the inputs")
     got = sum(_dot(grads[i], h) for i, h in steps.items()) / eps
-    expected = float(_expected(central, left, right, np.asarray(got), rtol, atol, at_kinks,
+    expected = float(_expected(settings, central, left, right, np.asarray(got),
                                half_step=lambda: one_sided(0.5)))
     if np.isnan(expected):
         return None
-    return expected, got, bool(_excess(expected, got, rtol, atol) <= 1.0)
+    return expected, got, bool(excess(expected, got, settings.rtol, settings.atol) <= 1.0)
 
 
-def _expected(central, left, right, got, rtol, atol, at_kinks, half_step):
+def _expected(settings, central, left, right, got, half_step):
     """What `got` is compared with: the central difference, except at kinks.
 
     Only where got fails against the central difference, the one-sided derivatives left and
@@ -568,37 +575,29 @@ def _expected(central, left, right, got, rtol, atol, at_kinks, half_step):
     order in the step; where they are not, the step crossed a kink. There: NaN (not checked)
     for "skip", the value nearest got between left and right for "between".
     """
-    failing = _excess(central, got, rtol, atol) > 1.0
-    if at_kinks == "check" or not failing.any():
+    failing = excess(central, got, settings.rtol, settings.atol) > 1.0
+    if settings.at_kinks == "check" or not failing.any():
         return central
     left_half, right_half = half_step()
     quarter = (right - left) / 4
-    allowed = KINK_RTOL * np.abs(quarter) + atol / 4
+    allowed = KINK_RTOL * np.abs(quarter) + settings.atol / 4
     smooth = ((np.abs(right - right_half - quarter) <= allowed)
               & (np.abs(left_half - left - quarter) <= allowed))
     kink = failing & ~smooth
-    if at_kinks == "skip":
+    if settings.at_kinks == "skip":
         return np.where(kink, np.nan, central)
     between = np.clip(got, np.minimum(left, right), np.maximum(left, right))
     return np.where(kink, between, central)
 
 
-def _excess(expected, got, rtol, atol):
-    """|expected - got| as a multiple of the tolerance: above 1 fails; NaN expected: 0."""
-    expected = np.asarray(expected, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bound = atol + rtol * np.maximum(1e-8, np.abs(expected) + np.abs(got))
-        return np.nan_to_num(np.abs(expected - got) / bound, nan=0.0)
-
-
-def _compare(expected, got, i, name, rtol, atol, mode, stacklevel, evidence=None):
+def _compare(call, settings, expected, got, i, mode, stacklevel, others=None):
     """Raise a GradientError if got disagrees with expected (NaN in expected: not checked)."""
-    if not np.all(np.isfinite(got)) or np.any(_excess(expected, got, rtol, atol) > 1.0):
-        raise gradient_error(expected, got, i, name, rtol=rtol, atol=atol, mode=mode,
-                             evidence=evidence)
+    if not np.all(np.isfinite(got)) or np.any(excess(expected, got, settings.rtol,
+                                                     settings.atol) > 1.0):
+        raise _failure(call, settings, expected, got, i, mode=mode, others=others)
     if np.size(expected) and np.all(np.isnan(expected)):
         what = "every element sat on" if mode == "vjp" else "every output element sat on"
-        _warn_unchecked(_label(i, name), what, stacklevel + 1)
+        _warn_unchecked(_label(i, _name(call, i)), what, stacklevel + 1)
 
 
 def _warn_unchecked(label, what, stacklevel):
@@ -624,7 +623,7 @@ def _float64_inputs(inputs):
                           f"about one that does not. Check with float64 inputs.",
                           PrecisionWarning, stacklevel=3)
         xs.append(np.asarray(a, dtype=np.float64))
-    return xs
+    return tuple(xs)
 
 
 def _first_output(f, xs, stacklevel=3):
@@ -662,9 +661,10 @@ def _scalar(value):
     return float(value.reshape(()))
 
 
-def _as_gradients(result, xs, names, evidence=None):
-    """vjp_fn's result as a list of float64 arrays, one per input, with the right shapes."""
-    n = len(xs)
+def _as_gradients(result, call, settings):
+    """vjp_fn's result as a list of float64 arrays, one per input of call, with the right
+    shapes."""
+    n = len(call.inputs)
     if isinstance(result, (tuple, list)):
         if n == 1 and len(result) > 1 and all(_is_number(r) for r in result):
             result = (result,)   # a list of numbers: _as_array asks for a numpy array
@@ -675,17 +675,18 @@ def _as_gradients(result, xs, names, evidence=None):
                             f"returned a {type(result).__name__}. {HINTS['count']}",
                             kind="count", got=result)
     if len(result) != n:
-        inputs = ", ".join(_label(i, m) for i, m in enumerate(names))
+        inputs = ", ".join(_label(i, _name(call, i)) for i in range(n))
         raise GradientError(f"vjp_fn returned {len(result)} gradient"
                             f"{'' if len(result) == 1 else 's'}, but f has {n} input"
                             f"{'' if n == 1 else 's'} ({inputs}). {HINTS['count']}",
                             kind="count", got=result)
-    return [_as_array(g, x.shape, i, names[i], "vjp", evidence)
-            for i, (g, x) in enumerate(zip(result, xs))]
+    return [_as_array(g, x.shape, i, "vjp", call, settings)
+            for i, (g, x) in enumerate(zip(result, call.inputs))]
 
 
-def _as_array(value, shape, i, name, mode, evidence=None):
+def _as_array(value, shape, i, mode, call, settings):
     """A rule's result as a float64 array of `shape`, or a GradientError for a student."""
+    name = _name(call, i)
     d = _d(i, name) if mode == "vjp" else "the output tangent"
     x = (name or f"input {i}") if mode == "vjp" else "f(*inputs)"
     numeric = isinstance(value, np.ndarray) and value.dtype.kind in "biuf" or _is_number(value)
@@ -695,7 +696,7 @@ def _as_array(value, shape, i, name, mode, evidence=None):
                             kind="type", input_index=i, input_name=name, got=value)
     value = np.asarray(value, dtype=np.float64)
     if value.shape != tuple(shape):
-        raise gradient_error(None, value, i, name, shape=shape, mode=mode, evidence=evidence)
+        raise _failure(call, settings, None, value, i, mode=mode, shape=shape)
     return value
 
 
@@ -713,21 +714,6 @@ def _require_finite(value, what):
         raise ValueError(f"{what} is not finite: choose inputs inside f's domain")
 
 
-def _check_options(at_kinks):
-    if at_kinks not in AT_KINKS:
-        raise ValueError(f"at_kinks must be one of {AT_KINKS}, not {at_kinks!r}")
-
-
-def _check_mistakes(mistakes):
-    for kind, rule in (mistakes or {}).items():
-        if kind not in _diagnosis.KINDS:
-            raise ValueError(f"mistakes: unknown kind of mistake {kind!r}: use one of "
-                             f"{_diagnosis.KINDS}")
-        if not callable(rule):
-            raise TypeError(f"mistakes[{kind!r}] must be a rule (a function), not "
-                            f"{type(rule).__name__}")
-
-
 # --- names in messages ------------------------------------------------------------------------
 
 def _input_names(n, *candidates):
@@ -740,8 +726,13 @@ def _input_names(n, *candidates):
         except (TypeError, ValueError):
             continue
         if len(params) == n and all(p.kind in positional for p in params):
-            return [p.name for p in params]
-    return [None] * n
+            return tuple(p.name for p in params)
+    return (None,) * n
+
+
+def _name(call, i):
+    """Input i's parameter name, or None (unknown, or no single input)."""
+    return None if i is None else call.names[i]
 
 
 def _label(i, name):

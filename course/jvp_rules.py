@@ -12,7 +12,8 @@ from course import ops
 from course.ops import (add, broadcast_to, cross_entropy, divide, exp, getitem, log, log_softmax,
                         matmul, maximum, multiply, negative, power, relu, reshape, sigmoid,
                         softmax, stack, subtract, tanh, transpose, untake)
-from course.vjp_rules import _max_share, _shape, lowered, max_share
+from course.tracing import shape_of
+from course.vjp_rules import _max_share, lowered, max_share
 
 
 def defjvp(op, *rules):
@@ -51,11 +52,11 @@ for _op in (ops.sum, ops.mean, reshape, transpose, broadcast_to, getitem, untake
     deflinear(_op)
 defjvp(ops.max, lambda t, ans, x, axis=None, keepdims=False:
        ops.sum(t * max_share(x, ans, axis, keepdims), axis=axis, keepdims=keepdims))
-stack.jvp_argnum = lambda i, t, ans, *arrays: untake(t, i, _shape(ans))
+stack.jvp_argnum = lambda i, t, ans, *arrays: untake(t, i, shape_of(ans))
 
 # --- neural-network functions -----------------------------------------------------------------
 defjvp(softmax,       lambda t, ans, x, axis=-1: ans * (t - ops.sum(t * ans, axis=axis, keepdims=True)))
 defjvp(log_softmax,   lambda t, ans, x, axis=-1: t - ops.sum(exp(ans) * t, axis=axis, keepdims=True))
 defjvp(cross_entropy, lambda t, ans, logits, labels:
-       ops.sum((softmax(logits) - ops.one_hot(labels, _shape(logits)[-1])) * t) / len(labels))
+       ops.sum((softmax(logits) - ops.one_hot(labels, shape_of(logits)[-1])) * t) / len(labels))
 

@@ -15,10 +15,12 @@ recorded by the outer ones: that is all higher-order derivatives need.
 """
 
 import itertools
+from operator import itemgetter
 
 import numpy as np
 
 from course.tensor import Tensor
+from course.value import topological_order as walk
 
 
 class Trace:
@@ -149,23 +151,18 @@ def record_forward(op, value, trace, parents, inputs, kwargs):
 
 
 def topological_order(root):
-    """The nodes `root` depends on in its own trace, each after its parents (iterative DFS)."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        key = id(node)
-        if key in visited:
-            continue
-        visited.add(key)
-        stack.append((node, True))
-        for _, parent in node._parents:
-            if id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+    """The nodes `root` depends on in its own trace, each after its parents (course.Value's
+    walk, telling Tensors apart by id: their == is element-wise)."""
+    return walk(root, _traced_parents, key=id)
+
+
+def _traced_parents(node):
+    """The Tensors a node was computed from, in its own trace (`_parents` pairs them with
+    their argument numbers)."""
+    return map(_second, node._parents)
+
+
+_second = itemgetter(1)
 
 
 def backward_pass(output, seed):
@@ -198,15 +195,30 @@ def backward_pass(output, seed):
 
 
 def shape_of(x):
+    """The shape of an array, a Tensor or a number (np.shape would ask a Tensor's
+    __array_function__)."""
     shape = getattr(x, "shape", None)
     return np.shape(x) if shape is None else shape
+
+
+def broadcast_axes(shape, bigger):
+    """How numpy broadcasts an array of `shape` to `bigger`: (leading, stretched), the axes of
+    bigger that broadcasting prepended and the axes of shape (of size 1) that it stretched; None
+    when it cannot (bigger is not a broadcast shape of shape)."""
+    shape, bigger = tuple(shape), tuple(bigger)
+    lead = len(bigger) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, bigger[lead:])):
+        return None
+    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and bigger[lead + k] != 1)
+    return tuple(range(lead)), stretched
 
 
 def unbroadcast(g, shape, op=None, argnum=None):
     """Sum g over the axes that broadcasting added or stretched, so it has `shape`.
 
     The forward pass broadcast an input of `shape` to the output's shape; every copy received a
-    gradient, and the copies' gradients add up (the copy gate). Applied once, here, to every rule.
+    gradient, and the copies' gradients add up (the copy gate). Applied once, here, to every rule
+    (and by course.diagnose to a student's gradient of the broadcast shape).
     """
     g_shape = shape_of(g)
     if g_shape == shape:
@@ -214,16 +226,19 @@ def unbroadcast(g, shape, op=None, argnum=None):
     lead = len(g_shape) - len(shape)
     if lead > 0 and g_shape[lead:] == shape:  # the common case: e.g. a bias added to a batch
         return ops.sum(g, axis=tuple(range(lead)))
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g_shape[lead:])):
-        if lead < 0 and all(n == 1 for n in g_shape):
+    axes = broadcast_axes(shape, g_shape)
+    if axes is None:
+        if len(g_shape) < len(shape) and all(n == 1 for n in g_shape):
             return ops.broadcast_to(g, shape)  # a scalar-like gradient for a larger input
         where = f" from {op.name} for argument {argnum}" if op is not None else ""
         raise ValueError(f"gradient of shape {g_shape}{where} cannot be summed to the input's "
                          f"shape {shape}: dL/dx must have the shape of x")
-    if lead:
-        g = ops.sum(g, axis=tuple(range(lead)))  # axes that broadcasting prepended
-    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and g_shape[lead + k] != 1)
-    return ops.sum(g, axis=stretched, keepdims=True)  # size-1 axes that were stretched
+    leading, stretched = axes
+    if leading:
+        g = ops.sum(g, axis=leading)  # axes that broadcasting prepended
+    if stretched:
+        g = ops.sum(g, axis=stretched, keepdims=True)  # size-1 axes that were stretched
+    return g
 
 
 def broadcast_to_shape(t, shape):

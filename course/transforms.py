@@ -15,7 +15,7 @@ import numpy as np
 
 from course import ops
 from course.tensor import Tensor
-from course.tracing import backward_pass, new_trace
+from course.tracing import backward_pass, new_trace, shape_of
 
 
 def vjp(f, *primals):
@@ -30,9 +30,9 @@ def vjp(f, *primals):
     out_value = _unwrap(out, trace)
 
     def vjp_fn(cotangent):
-        cotangent = _as_array_like(cotangent, "cotangent", _shape(out_value))
+        cotangent = _as_array_like(cotangent, "cotangent", shape_of(out_value))
         if not traced:
-            return tuple(np.zeros(_shape(b)) for b in boxes)
+            return tuple(np.zeros(shape_of(b)) for b in boxes)
         _, grads = backward_pass(out, cotangent)
         return tuple(_grad_or_zeros(grads.get(id(b)), b) for b in boxes)
 
@@ -65,9 +65,9 @@ def value_and_grad(f, argnums=0):
             return f(*full)
 
         out, vjp_fn = vjp(f_of_selected, *(args[i] for i in nums))
-        if _shape(out) != ():
+        if shape_of(out) != ():
             raise TypeError(f"grad needs a function with a scalar output, but it returned shape "
-                            f"{_shape(out)}: reduce it (e.g. .sum()), or use vjp/jacrev for "
+                            f"{shape_of(out)}: reduce it (e.g. .sum()), or use vjp/jacrev for "
                             f"vector outputs")
         grads = vjp_fn(np.ones(()))
         return out, grads[0] if isinstance(argnums, int) else grads
@@ -88,13 +88,13 @@ def jvp(f, primals, tangents):
     boxes = []
     for i, (p, t) in enumerate(zip(primals, tangents)):
         box = _wrap(p, trace)
-        box._tangent = _as_array_like(t, f"tangent {i}", _shape(box))
+        box._tangent = _as_array_like(t, f"tangent {i}", shape_of(box))
         boxes.append(box)
     out = f(*boxes)
     if type(out) is Tensor and out._trace is trace:
         return out._value, out._tangent
     out_value = _unwrap(out, trace)
-    return out_value, np.zeros(_shape(out_value))
+    return out_value, np.zeros(shape_of(out_value))
 
 
 def jacrev(f, argnums=0):
@@ -104,7 +104,7 @@ def jacrev(f, argnums=0):
     """
     def jacobian(*args):
         out, vjp_fn = vjp(_only(f, args, argnums), args[argnums])
-        out_shape, in_shape = _shape(out), _shape(args[argnums])
+        out_shape, in_shape = shape_of(out), shape_of(args[argnums])
         rows = [vjp_fn(_basis(out_shape, k))[0] for k in range(int(np.prod(out_shape)))]
         return ops.reshape(ops.stack(*rows), out_shape + in_shape)
 
@@ -119,9 +119,9 @@ def jacfwd(f, argnums=0):
     def jacobian(*args):
         g = _only(f, args, argnums)
         x = args[argnums]
-        in_shape = _shape(x)
+        in_shape = shape_of(x)
         columns = [jvp(g, (x,), (_basis(in_shape, k),))[1] for k in range(int(np.prod(in_shape)))]
-        out_shape = _shape(columns[0])
+        out_shape = shape_of(columns[0])
         stacked = ops.stack(*columns)                         # (n_in, *out_shape)
         n_out = len(out_shape)
         moved = ops.transpose(stacked, tuple(range(1, n_out + 1)) + (0,))
@@ -158,20 +158,16 @@ def _unwrap(out, trace):
 
 def _grad_or_zeros(g, box):
     if g is None:
-        return np.zeros(_shape(box))
+        return np.zeros(shape_of(box))
     return np.asarray(g) if type(g) is not Tensor else g
 
 
 def _as_array_like(x, what, shape):
     if type(x) is not Tensor:
         x = np.asarray(x, dtype=np.float64)
-    if _shape(x) != tuple(shape):
-        raise ValueError(f"the {what} has shape {_shape(x)} but must have shape {tuple(shape)}")
+    if shape_of(x) != tuple(shape):
+        raise ValueError(f"the {what} has shape {shape_of(x)} but must have shape {tuple(shape)}")
     return x
-
-
-def _shape(x):
-    return x.shape if isinstance(x, (Tensor, np.ndarray)) else np.shape(x)
 
 
 def _basis(shape, k):

@@ -122,20 +122,29 @@ class Value:
                 parent.grad += local * upstream
 
 
-def topological_order(root):
+def topological_order(root, parents=None, key=None):
     """Every node that `root` depends on, each after all of its parents (iterative DFS).
 
     No recursion, so a chain of a million nodes is fine. The stack holds (node, the parents
     still to visit); a node is appended to the order once all its parents are in it.
+
+    The one walk of the course's graphs. parents(node) gives a node's inputs; None: a Value's
+    `_parents`, read inline (calling a function per node would slow Value.backward, the
+    benchmark's hot path). course.tracing passes a Tensor's parents, course.diagnose a
+    notebook Node's. key tells nodes apart: None for the node itself (a Value hashes by
+    identity; an id() call per edge would take the benchmark's chain half as long again to
+    sort), id for nodes that cannot be hashed or may define == (a Tensor's == is element-wise).
     """
-    order, visited = [], {root}
-    stack = [(root, iter(root._parents))]
+    visited = {root if key is None else key(root)}
+    order, stack = [], [(root, iter(root._parents if parents is None else parents(root)))]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                stack.append((parent, iter(parent._parents)))
+        node, pending = stack[-1]
+        for parent in pending:
+            seen = parent if key is None else key(parent)
+            if seen not in visited:
+                visited.add(seen)
+                stack.append((parent, iter(parent._parents if parents is None
+                                           else parents(parent))))
                 break
         else:  # every parent is done
             stack.pop()

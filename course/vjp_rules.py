@@ -15,6 +15,7 @@ from course.ops import (add, broadcast_to, cross_entropy, divide, exp, getitem, 
                         matmul, maximum, multiply, negative, power, relu, reshape, sigmoid,
                         softmax, stack, subtract, tanh, transpose, untake)
 from course.tensor import Tensor
+from course.tracing import shape_of
 
 
 def defvjp(op, *rules):
@@ -59,7 +60,7 @@ def _matmul_grad_x(g, ans, x, w):
     if w.ndim == 1:                                   # (..., n) @ (n,) -> (...)
         return _expand_last(g) * w
     if x.ndim == 1:                                   # (n,) @ (..., n, m) -> (..., m)
-        return reshape(w @ _expand_last(g), _shape(w)[:-1])
+        return reshape(w @ _expand_last(g), shape_of(w)[:-1])
     return g @ _swap_last(w)
 
 
@@ -67,9 +68,9 @@ def _matmul_grad_w(g, ans, x, w):
     if w.ndim == 1:
         if x.ndim == 1:
             return g * x
-        return reshape(_swap_last(x) @ _expand_last(g), _shape(x)[:-2] + _shape(x)[-1:])
+        return reshape(_swap_last(x) @ _expand_last(g), shape_of(x)[:-2] + shape_of(x)[-1:])
     if x.ndim == 1:
-        return _expand_last(x) * reshape(g, _shape(g)[:-1] + (1,) + _shape(g)[-1:])
+        return _expand_last(x) * reshape(g, shape_of(g)[:-1] + (1,) + shape_of(g)[-1:])
     return _swap_last(x) @ g
 
 
@@ -96,20 +97,20 @@ def _count(shape, axis):
 
 
 def _sum_vjp(g, ans, x, axis=None, keepdims=False):
-    return broadcast_to(_restore_axes(g, _shape(x), axis, keepdims), _shape(x))
+    return broadcast_to(_restore_axes(g, shape_of(x), axis, keepdims), shape_of(x))
 
 
 def _mean_vjp(g, ans, x, axis=None, keepdims=False):
-    return _sum_vjp(g, ans, x, axis, keepdims) / _count(_shape(x), axis)
+    return _sum_vjp(g, ans, x, axis, keepdims) / _count(shape_of(x), axis)
 
 
 def _max_vjp(g, ans, x, axis=None, keepdims=False):
-    return _restore_axes(g, _shape(x), axis, keepdims) * max_share(x, ans, axis, keepdims)
+    return _restore_axes(g, shape_of(x), axis, keepdims) * max_share(x, ans, axis, keepdims)
 
 
 def max_share(x, ans, axis, keepdims):
     """Where x attains its maximum, 1/(number of tied maxima); 0 elsewhere. Constant mask."""
-    hits = _plain(x) == np.reshape(_plain(ans), _kept_shape(_shape(x), axis))
+    hits = _plain(x) == np.reshape(_plain(ans), _kept_shape(shape_of(x), axis))
     return hits / np.sum(hits, axis=axis, keepdims=True)
 
 
@@ -118,10 +119,10 @@ defvjp(ops.mean, _mean_vjp)
 defvjp(ops.max, _max_vjp)
 
 # --- shape: linear maps whose adjoints move the gradient back -------------------------------
-defvjp(reshape,      lambda g, ans, x, shape: reshape(g, _shape(x)))
+defvjp(reshape,      lambda g, ans, x, shape: reshape(g, shape_of(x)))
 defvjp(transpose,    lambda g, ans, x, axes=None: transpose(g, _inverse(axes)))
 defvjp(broadcast_to, lambda g, ans, x, shape: g)              # the engine sums back to x's shape
-defvjp(getitem,      lambda g, ans, x, index: untake(g, index, _shape(x)))  # repeats add up
+defvjp(getitem,      lambda g, ans, x, index: untake(g, index, shape_of(x)))  # repeats add up
 defvjp(untake,       lambda g, ans, x, index, shape: getitem(g, index))
 stack.vjp_argnum = lambda i, g, ans, *arrays: getitem(g, i)
 
@@ -140,7 +141,7 @@ def _cross_entropy_vjp(g, ans, logits, labels):
     if type(probs) is np.ndarray:  # plain arrays: subtract the one-hot in place, same formula
         probs[np.arange(n), labels] -= 1.0
         return probs * (g / n)
-    return (probs - ops.one_hot(labels, _shape(logits)[-1])) * (g / n)
+    return (probs - ops.one_hot(labels, shape_of(logits)[-1])) * (g / n)
 
 
 defvjp(cross_entropy, _cross_entropy_vjp)
@@ -151,16 +152,12 @@ def _plain(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _shape(x):
-    return np.shape(x) if not isinstance(x, Tensor) else x.shape
-
-
 def _expand_last(x):
-    return reshape(x, _shape(x) + (1,))
+    return reshape(x, shape_of(x) + (1,))
 
 
 def _swap_last(x):
     if type(x) is np.ndarray:
         return x.swapaxes(-1, -2)
-    n = len(_shape(x))
+    n = len(shape_of(x))
     return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))

@@ -269,11 +269,11 @@ def test_describe_mismatch_gives_the_numbers_and_a_likely_mistake():
 def test_describe_mismatch_asks_gradcheck_for_the_diagnosis(monkeypatch):
     seen = {}
 
-    def diagnose(expected, got, shape, upstream=None):
+    def mistake_kind(expected, got, shape, *, upstream=None, **context):
         seen.update(shape=shape, upstream=upstream)
         return "missing_upstream"
 
-    monkeypatch.setattr(gradcheck, "diagnose", diagnose)
+    monkeypatch.setattr(gradcheck, "mistake_kind", mistake_kind)
     text = describe_mismatch(1.0, 1.7, upstream=3.0)
     assert seen == {"shape": (), "upstream": 3.0}
     assert checking.MISTAKE_WORDS["missing_upstream"] in text

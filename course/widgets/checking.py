@@ -276,8 +276,8 @@ def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, o
                       f=None, input_index=0):
     """The kind of mistake (a key of MISTAKE_WORDS), or None when no kind fits.
 
-    First asks `course.gradcheck.diagnose` (the diagnosis module extends it), passing the context
-    its signature accepts; when it answers "unknown", tries a few scalar patterns here.
+    First asks `course.gradcheck.mistake_kind` (course.diagnose behind it), passing the context;
+    when it answers "unknown", tries a few scalar patterns here.
     """
     got_array = np.asarray(got, dtype=np.float64)
     expected_array = np.asarray(expected, dtype=np.float64)
@@ -319,16 +319,8 @@ def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, o
 
 
 def _gradcheck_diagnosis(expected, got, **context):
-    diagnose = getattr(gradcheck, "diagnose", None)
-    if diagnose is None:
-        return None
     try:
-        params = inspect.signature(diagnose).parameters
-    except (TypeError, ValueError):
-        params = {}
-    extra = {k: v for k, v in context.items() if k in params}
-    try:
-        return diagnose(expected, got, np.shape(expected), **extra)
+        return gradcheck.mistake_kind(expected, got, np.shape(expected), **context)
     except Exception:   # a diagnosis must never break the widget
         return None
 
