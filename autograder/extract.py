@@ -8,10 +8,11 @@ wrote to stderr (a warning prints the source line it was raised from).
 
 import re
 
+from autograder.sandbox.exits import CellLimit, cell_limit
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MAX_TEXT = 4000           # characters kept of a message, a traceback or stderr
 MISSING_CELL_MARK = "was missing from the submission"  # nbgrader's note in a restored cell
-TIMEOUT_ERRORS = ("CellTimeoutError", "TimeoutError")
 
 
 def plain(text):
@@ -92,7 +93,7 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
             stderr = stderr_text(cell)
             if errors:
                 entry["message"] = message(errors[-1])
-                if any(e.get("ename") in TIMEOUT_ERRORS for e in errors):
+                if any(cell_limit(e) is CellLimit.TIME for e in errors):
                     timeouts.append(test.id)
                 if not test.hidden:
                     entry["traceback"] = clip(plain("\n".join(errors[-1].get("traceback", []))),
@@ -114,7 +115,7 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
         errors = error_outputs(cell)
         if errors:
             cell_errors.append({"cell": gid or f"cell {index + 1}", "message": message(errors[-1])})
-            if any(e.get("ename") in TIMEOUT_ERRORS for e in errors):
+            if any(cell_limit(e) is CellLimit.TIME for e in errors):
                 timeouts.append(gid or f"cell {index + 1}")
 
     if stderr_only:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 TIMINGS = {}  # filled by TimedExecute while a job runs
-SANDBOX = {}  # the worker's sandbox plan (sandbox.py), made at its first job
+SANDBOX = {}  # the worker's sandbox plan (autograder/sandbox/), made at its first job
 SANDBOX_PREFIX = "autograder-sandbox-"  # + the worker's pid: its run folder in the temp folder
 
 
@@ -239,8 +239,9 @@ def grade(job):
                                      Path(spec.notebook).stem, assignment, student)
         tests, cell_errors, notes = extract.tests_and_notes(nb, scores, spec,
                                                             job.get("cell_timeout"))
-        notes += [results.note(f"{cell}: {what}", "review")  # time limits: noted by extract
-                  for cell, what in sandbox.limit_errors(nb) if "time limit" not in what]
+        notes += [results.note(f"{cell}: {limit.value}", "review")  # TIME: noted by extract
+                  for cell, limit in sandbox.limit_errors(nb)
+                  if limit is not sandbox.CellLimit.TIME]
         result.update(tests=tests, cell_errors=cell_errors, notes=notes,
                       score=float(sum(t["score"] or 0 for t in tests)))
         if verdict.tampered:  # the checker was not the checker: no test result can be trusted

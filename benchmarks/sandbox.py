@@ -3,7 +3,7 @@
     plain        the venv's python3 kernel, started by nbclient (how notebooks ran before)
     limits only  the sandbox's kernel spec with bubblewrap turned off (BACKPROP_SANDBOX=off):
                  the launcher, the resource limits and the watchdog, no namespaces
-    sandboxed    the same in bubblewrap (autograder/sandbox.py)
+    sandboxed    the same in bubblewrap (autograder/sandbox/)
 
 Two workloads: a kernel that runs one trivial cell (start-up and shut-down alone), and one
 assignment's notebook filled with the reference solutions (what grading one student costs).

@@ -158,7 +158,7 @@ class Outcome:
 
         if self.outcome != "graded":
             return "kernel died: " + (self.exits[-1].message if self.exits else "no record")
-        parts = [f"{cell}: {what}" for cell, what in sandbox.limit_errors(self.nb)]
+        parts = [f"{cell}: {limit.value}" for cell, limit in sandbox.limit_errors(self.nb)]
         if self.canary is not None and self.canary.tampered:
             parts.append(self.canary.summary())
         return "graded" + (" (" + "; ".join(parts) + ")" if parts else "")
