@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from autograder.cells import cell_name, imported_names, is_locked, is_solution, is_test
 from autograder.scan import Flag
 
 MARKER = "# backprop-canary:"
@@ -106,32 +107,21 @@ def canary_parameters(nb, nonce):
 
     helpers, imports, numpy_names = {}, {}, set()
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code":
             continue
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
-        if meta.get("grade") or meta.get("solution"):
-            if meta.get("grade"):
-                numpy_names |= _numpy_names(tree)
-            continue
-        if not meta.get("locked"):
+        if is_test(cell):
+            numpy_names |= _numpy_names(tree)
+        if is_test(cell) or is_solution(cell) or not is_locked(cell):
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 helpers[node.name] = ast.get_source_segment(cell.source, node, padded=False)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        imports[alias.asname] = alias.name
-                    else:
-                        imports[alias.name.split(".")[0]] = alias.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    if alias.name != "*":
-                        imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            else:
+                imports.update(imported_names(node))
     return {
         "nonce": nonce,
         "numpy_dir": os.path.dirname(os.path.realpath(numpy.__file__)),
@@ -236,9 +226,7 @@ def _cell_files(nb):
     files = {}
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            meta = cell.metadata.get("nbgrader", {})
-            name = meta.get("grade_id") or f"cell {index + 1}"
-            files[f"{_murmur2(cell.source, SEED)}.py"] = (name, cell.source)
+            files[f"{_murmur2(cell.source, SEED)}.py"] = (cell_name(cell, index), cell.source)
     return files
 
 

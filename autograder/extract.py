@@ -8,6 +8,7 @@ wrote to stderr (a warning prints the source line it was raised from).
 
 import re
 
+from autograder.cells import cell_name, cells_by_id, grade_id
 from autograder.sandbox.exits import CellLimit, cell_limit
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -51,11 +52,6 @@ def outcome(score, max_score):
     return "failed" if score <= 0 else "partial"
 
 
-def grade_id(cell):
-    meta = cell.get("metadata", {}).get("nbgrader") or {}
-    return meta.get("grade_id")
-
-
 def read_scores(db_url, notebook, assignment, student):
     """{grade_id: (score, max_score)} of a student's notebook in a gradebook."""
     from nbgrader.api import Gradebook
@@ -76,11 +72,7 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
     """
     from autograder.results import note
 
-    cells = {}
-    for index, cell in enumerate(nb.cells):
-        gid = grade_id(cell)
-        if gid is not None:
-            cells.setdefault(gid, cell)
+    cells = cells_by_id(nb)
     tests, notes, stderr_only, timeouts = [], [], [], []
     for test in spec.tests:
         score, max_score = scores.get(test.id, (None, test.points))
@@ -109,14 +101,13 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
     cell_errors = []
     test_ids = {t.id for t in spec.tests}
     for index, cell in enumerate(nb.cells):
-        gid = grade_id(cell)
-        if cell.cell_type != "code" or gid in test_ids:
+        if cell.cell_type != "code" or grade_id(cell) in test_ids:
             continue
         errors = error_outputs(cell)
         if errors:
-            cell_errors.append({"cell": gid or f"cell {index + 1}", "message": message(errors[-1])})
+            cell_errors.append({"cell": cell_name(cell, index), "message": message(errors[-1])})
             if any(cell_limit(e) is CellLimit.TIME for e in errors):
-                timeouts.append(gid or f"cell {index + 1}")
+                timeouts.append(cell_name(cell, index))
 
     if stderr_only:
         notes.append(note(f"test(s) {', '.join(stderr_only)} raised no error but wrote to "

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import extract, results
+from autograder.cells import cells_by_id, grade_id
 from autograder.tables import number
 
 STYLE = """
@@ -123,18 +124,14 @@ def tests_table(tests):
 
 def notebook_cells(nb, spec, release_nb, tests):
     """HTML of the graded notebook's code cells, safe to hand to the student (see the module)."""
-    released = {}
-    for cell in release_nb.cells:
-        gid = extract.grade_id(cell)
-        if gid is not None:
-            released.setdefault(gid, cell)
+    released = cells_by_id(release_nb)
     by_id = {t["id"]: t for t in tests}
     solutions = set(spec.solutions)
     shown, parts = set(), []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        gid = extract.grade_id(cell)
+        gid = grade_id(cell)
         if gid in shown:  # a copy: nbgrader graded the first
             gid = None
         if gid is not None:

@@ -20,6 +20,8 @@ if str(REPO_ROOT) not in sys.path:  # `autograder` is a folder of the repository
 
 from autograder import extract, feedback, intake, plan, progress, results, tables  # noqa: E402
 from autograder.__main__ import parse_args  # noqa: E402
+from autograder.cells import (cell_name, cells_by_id, grade_id, grade_ids, is_solution,  # noqa: E402
+                              nbgrader_cells, points)
 from autograder.course_layout import notebook_file  # noqa: E402
 from autograder.demo import filled_release, noisy_answer  # noqa: E402
 from autograder.templates import spec_from_notebooks  # noqa: E402
@@ -40,9 +42,8 @@ def solved_bytes(nb=None):
     return nbformat.writes(nb or filled_release(REPO_ROOT, ASSIGNMENT)).encode()
 
 
-def cell_of(nb, grade_id):
-    return next(c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get("grade_id")
-                == grade_id)
+def cell_of(nb, gid):
+    return cells_by_id(nb)[gid]
 
 
 # --- the spec ---------------------------------------------------------------------------------
@@ -169,15 +170,14 @@ def test_empty_and_unreadable_notebooks_are_told_apart(spec, data, error):
 
 def test_a_copied_graded_cell_keeps_its_first_copy(spec):
     nb = filled_release(REPO_ROOT, ASSIGNMENT)
-    index = next(i for i, c in enumerate(nb.cells)
-                 if (c.metadata.get("nbgrader") or {}).get("grade_id") == "relu-vjp")
+    index = next(i for i, c in enumerate(nb.cells) if grade_id(c) == "relu-vjp")
     copy_cell = copy.deepcopy(nb.cells[index])
     copy_cell.source += "\n# my second try"
     copy_cell.id = "my-copy"
     nb.cells.insert(index + 1, copy_cell)
     out, notes = plan.check_notebook(solved_bytes(nb), spec.notebook, spec)
     graded = nbformat.reads(out.decode(), as_version=4)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in graded.cells if "nbgrader" in c.metadata]
+    ids = [grade_id(c) for c in graded.cells if grade_id(c)]
     assert len(ids) == len(set(ids))
     assert "# my second try" in graded.cells[index + 1].source  # the copy still runs
     assert any("'relu-vjp' appears 2 times" in n["text"] for n in notes)
@@ -199,6 +199,23 @@ def test_the_wrong_notebook_is_flagged(spec):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
     _, notes = plan.check_notebook(nbformat.writes(nb).encode(), spec.notebook, spec)
     assert [n["level"] for n in notes] == ["review"]
+
+
+def test_cell_marks_are_read_from_nbformat_nodes_and_broken_json_alike(spec):
+    nb = filled_release(REPO_ROOT, ASSIGNMENT)
+    raw = json.loads(nbformat.writes(nb))
+    assert grade_ids(nb) == grade_ids(raw) == spec.ids
+    assert set(nbgrader_cells(nb, "solution")) == set(spec.solutions)
+    assert {t.id: t.points for t in spec.tests} == {
+        gid: points(c) for gid, c in nbgrader_cells(nb, "grade").items()
+        if c.cell_type == "code"}
+    broken = {"cells": [{"metadata": "oops"}, {"metadata": {"nbgrader": ["x"]}}, "not a cell",
+                        {"metadata": {"nbgrader": {"grade_id": 7, "solution": True}}},
+                        {"metadata": {"nbgrader": {"grade_id": "ok", "points": None}}}]}
+    assert grade_ids(broken) == {"ok"} and grade_ids({"cells": "x"}) == grade_ids([]) == set()
+    assert [grade_id(c) for c in broken["cells"]] == [None, None, None, None, "ok"]
+    assert is_solution(broken["cells"][3]) and points(broken["cells"][4]) == 0.0
+    assert cell_name(broken["cells"][4], 4) == "ok" and cell_name(broken["cells"][0], 0) == "cell 1"
 
 
 def test_the_roster_reads_a_named_column_or_the_first(tmp_path):

@@ -16,6 +16,7 @@ import course
 import course.gradcheck
 import course.ops
 from autograder import canary
+from autograder.cells import cells_by_id, grade_id, is_locked, is_test
 from nbgrader_course import REPO, filled_release, notebook_file
 
 ASSIGNMENT = "01-computational-graphs"
@@ -30,9 +31,8 @@ def notebook_namespace():
     """The globals a notebook has after its locked cells ran (setup, helpers)."""
     namespace = {"__name__": "__main__"}
     for cell in release().cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
-            exec(compile(cell.source, f"<{meta.get('grade_id')}>", "exec"), namespace)
+        if cell.cell_type == "code" and is_locked(cell) and not is_test(cell):
+            exec(compile(cell.source, f"<{grade_id(cell)}>", "exec"), namespace)
     return namespace
 
 
@@ -192,8 +192,7 @@ def test_reading_the_report():
 
 def test_a_problem_is_located_in_the_cell_that_caused_it():
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                == "add-backward")
+    cell = cells_by_id(nb)["add-backward"]
     cell.source += "\nimport numpy as np\nnp.allclose = lambda *a, **k: True\n"
     line = cell.source.splitlines().index("np.allclose = lambda *a, **k: True") + 1
     filename = f"/tmp/ipykernel_7/{canary._murmur2(cell.source, canary.SEED)}.py"
@@ -212,8 +211,7 @@ def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
     from IPython.core.inputtransformer2 import TransformerManager
 
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                == "add-backward")
+    cell = cells_by_id(nb)["add-backward"]
     patch = "np.allclose = lambda *a, **k: True"
     cell.source = "\n  \n\n" + cell.source + f"\nimport numpy as np\n{patch}\n"
     compiled = TransformerManager().transform_cell(cell.source).splitlines()

@@ -12,6 +12,7 @@ import enum
 import json
 from dataclasses import dataclass
 
+from autograder.cells import cell_name
 from autograder.sandbox.launcher import StopReason
 
 
@@ -92,6 +93,5 @@ def limit_errors(nb):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
             limit = cell_limit(output)
             if limit is not None:
-                name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-                found.append((name, limit))
+                found.append((cell_name(cell, index), limit))
     return found
