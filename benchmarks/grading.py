@@ -121,7 +121,7 @@ def run_autograder(class_dir, out, jobs, log=print):
                                        progress_stream=quiet)
     seconds = time.perf_counter() - started
     cpu = cpu_seconds() - cpu
-    timed = [r["timings"] for r in summary.rows if r.get("timings", {}).get("execute")]
+    timed = [r.timings for r in summary.rows if r.timings.get("execute")]
     split = {}
     for key in ("kernel_start", "execute", "kernel_shutdown"):
         split[key] = sum(t.get(key, 0.0) for t in timed) / max(1, len(timed))

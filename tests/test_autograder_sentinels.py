@@ -69,7 +69,7 @@ def graded(tmp_path_factory):
 
 def test_every_submission_was_graded(graded):
     _, _, summary = graded
-    assert {r["status"] for r in summary.rows} <= {"graded", "needs review"}
+    assert {r.status for r in summary.rows} <= {"graded", "needs review"}
     assert len(summary.rows) == 5
 
 

@@ -228,12 +228,33 @@ def test_the_roster_reads_a_named_column_or_the_first(tmp_path):
 # --- results, tables, progress ----------------------------------------------------------------
 
 def test_results_are_written_atomically_and_read_back(tmp_path):
-    data = {"schema": results.SCHEMA, "score": 1.5}
-    results.write_json_atomic(results.result_path(tmp_path, "a", "s"), data)
-    assert results.load_result(tmp_path, "a", "s") == data
+    result = results.Result(student="s", assignment="a", status=results.NEEDS_REVIEW, score=1.5,
+                            max_score=2.0, tests=[{"id": "t", "score": 1.5}],
+                            notes=[results.note("n", "review")], timings={"total": 1.0})
+    results.write_result(tmp_path, result)
+    assert results.load_result(tmp_path, "a", "s") == result
     assert not list((tmp_path / "results" / "a").glob(".*"))  # no temporary file left
     results.result_path(tmp_path, "a", "t").write_text('{"schema": 1, "sco')  # torn write
     assert results.load_result(tmp_path, "a", "t") is None
+
+
+def test_result_files_of_earlier_runs_are_read_or_graded_again(tmp_path):
+    """A result file as the autograder wrote it before results.Result (same fields, a dict)
+    is read; one of another schema, or missing a field, counts as missing (graded again)."""
+    earlier = {"schema": 1, "student": "s", "assignment": "a", "notebook": "a.ipynb",
+               "input_hash": "abc", "source": "s/a/a.ipynb", "status": "graded", "score": 2.0,
+               "max_score": 2.0, "tests": [], "cell_errors": [], "notes": [],
+               "timings": {"total": 3.0}, "autograded": "autograded/s/a/a.ipynb"}
+    path = results.result_path(tmp_path, "a", "s")
+    results.write_json_atomic(path, earlier)
+    read = results.load_result(tmp_path, "a", "s")
+    assert read.to_json() == earlier and read.scored
+    for changed in ({**earlier, "schema": 2}, {k: v for k, v in earlier.items() if k != "status"},
+                    [earlier]):
+        results.write_json_atomic(path, changed)
+        assert results.load_result(tmp_path, "a", "s") is None
+    results.write_json_atomic(path, {**earlier, "added_later": 1})    # a newer field: ignored
+    assert results.load_result(tmp_path, "a", "s").to_json() == earlier
 
 
 def test_unchanged_outputs_are_not_rewritten(tmp_path):
@@ -243,11 +264,11 @@ def test_unchanged_outputs_are_not_rewritten(tmp_path):
 
 
 def test_grades_csv_has_one_row_per_student_and_assignment():
-    rows = [{"student": "a", "assignment": "x", "score": 3.0, "max_score": 4.0,
-             "status": results.NEEDS_REVIEW, "notes": [results.note("n1", "review"),
-                                                       results.note("n2")]},
-            {"student": "b", "assignment": "x", "score": 0.0, "max_score": 4.0,
-             "status": results.NO_SUBMISSION, "notes": []}]
+    rows = [results.Result(student="a", assignment="x", score=3.0, max_score=4.0,
+                           status=results.NEEDS_REVIEW, notes=[results.note("n1", "review"),
+                                                               results.note("n2")]),
+            results.Result(student="b", assignment="x", score=0.0, max_score=4.0,
+                           status=results.NO_SUBMISSION, notes=[])]
     assert tables.grades_csv(rows) == ("student,assignment,score,max_score,status,notes\n"
                                        "a,x,3,4,needs review,n1; n2\n"
                                        "b,x,0,4,no submission,\n")
@@ -314,8 +335,8 @@ def test_feedback_shows_no_hidden_code_no_instructor_text_and_no_html(spec):
     release = nbformat.read(notebook_file(REPO_ROOT / "release", ASSIGNMENT), as_version=4)
     scores = {t.id: (0.0 if t.hidden else t.points, t.points) for t in spec.tests}
     tests, _, notes = extract.tests_and_notes(nb, scores, spec)
-    row = {"student": "ann", "assignment": ASSIGNMENT, "status": results.GRADED,
-           "score": 7.0, "max_score": spec.max_score, "notes": notes, "tests": tests}
+    row = results.Result(student="ann", assignment=ASSIGNMENT, status=results.GRADED,
+                         score=7.0, max_score=spec.max_score, notes=notes, tests=tests)
     html = feedback.render(row, spec, release, nb)
     assert SECRET not in html
     assert "<script>" not in html and "&lt;b&gt;plain&lt;/b&gt;" in html
