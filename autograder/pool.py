@@ -25,7 +25,8 @@ from pathlib import Path
 
 import psutil
 
-from autograder import results, worker
+from autograder import results
+from autograder.worker import sandbox_run_dirs
 from autograder.course_layout import REPO, venv_environment
 
 READY_TIMEOUT = 180  # seconds for a worker to import nbgrader and say it is ready
@@ -95,7 +96,7 @@ class WorkerProcess:
         psutil.wait_procs([p for p in tree if isinstance(p, psutil.Process)], timeout=5)
         self.proc.wait()
         self.close_pipes()
-        for folder in worker.sandbox_run_dirs(self.proc.pid):  # its atexit did not run
+        for folder in sandbox_run_dirs(self.proc.pid):  # its atexit did not run
             shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self):
@@ -174,7 +175,7 @@ class Pool:
                     except queue.Empty:
                         return
                     started = time.perf_counter()
-                    for attempt in (1, 2):  # a worker that dies gets one more chance
+                    for _ in (1, 2):  # a worker that dies gets one more chance
                         if worker is None:
                             worker = self.take()
                         try:

@@ -595,7 +595,7 @@ class _Visitor(ast.NodeVisitor):
                 self.flag(kind, node, f"{verb} {path}")
             elif path and _module_path(path, self.context):
                 self.flag("monkeypatch", node, f"{verb} {path}: "
-                          f"{_owner_words(path, self.context)}")
+                          f"{_owner_words(path)}")
             elif root and self.protected(root) and not self.is_local(root):
                 self.flag("monkeypatch", node, f"{verb} {ast.unparse(target)} on `{root}`, "
                           f"which {self.protected(root)} defines and the tests use")
@@ -692,7 +692,7 @@ def _module_path(path, context):
                                                                 "matplotlib", "builtins"))
 
 
-def _owner_words(path, context):
+def _owner_words(path):
     root = path.split(".")[0]
     if root == "numpy":
         return "numpy is what the tests compare with"

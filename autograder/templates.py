@@ -60,10 +60,6 @@ class AssignmentSpec:
         """Every grade_id of the released notebook (to recognise the assignment's notebook)."""
         return set(self.locked) | set(self.solutions) | {t.id for t in self.tests}
 
-    @property
-    def hidden_ids(self):
-        return {t.id for t in self.tests if t.hidden}
-
     def to_json(self):
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
