@@ -44,20 +44,3 @@ def venv_environment(base=None):
     env["JUPYTER_PREFER_ENV_PATH"] = "1"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
-
-
-def nbgrader_cells(nb, kind):
-    """{grade_id: cell} of the cells whose nbgrader metadata says `kind` ('solution', 'grade'
-    or 'locked'), first occurrence of each grade_id."""
-    found = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader") or {}
-        if meta.get(kind) and "grade_id" in meta:
-            found.setdefault(meta["grade_id"], cell)
-    return found
-
-
-def grade_id(cell):
-    """The cell's nbgrader grade_id, or None."""
-    meta = cell.get("metadata", {}).get("nbgrader") or {}
-    return meta.get("grade_id")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course_layout import REPO, assignments as course_assignments
-from autograder.course_layout import nbgrader_cells, notebook_file
+from autograder.cells import is_solution, is_test, nbgrader_cells
+from autograder.course_layout import REPO, assignments as course_assignments, notebook_file
 
 BROKEN_KINDS = ("invalid-json", "renamed", "duplicated-cell", "edited-test-and-stderr",
                 "empty-folder", "nothing")
@@ -96,16 +96,15 @@ def broken(kind, course_root, assignment, folder):
     elif kind == "renamed":
         nbformat.write(nb, folder / f"{Path(name).stem} (1).ipynb")
     elif kind == "duplicated-cell":
-        answer = next(i for i, c in enumerate(nb.cells)
-                      if (c.metadata.get("nbgrader") or {}).get("solution"))
+        answer = next(i for i, c in enumerate(nb.cells) if is_solution(c))
         duplicate = copy.deepcopy(nb.cells[answer])
         duplicate.id = "a-copied-cell"  # JupyterLab gives a pasted cell an id of its own
         nb.cells.insert(answer + 1, duplicate)
         nbformat.write(nb, folder / name)
     elif kind == "edited-test-and-stderr":
-        test = next(c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get("grade"))
+        test = next(c for c in nb.cells if is_test(c))
         test.source = "assert True  # my answer is surely right"
-        answer = next(c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get("solution"))
+        answer = next(c for c in nb.cells if is_solution(c))
         answer.source = noisy_answer(answer.source)
         nbformat.write(nb, folder / name)
     # "empty-folder": the folder alone

@@ -8,10 +8,12 @@ wrote to stderr (a warning prints the source line it was raised from).
 
 import re
 
+from autograder.cells import cell_name, cells_by_id, grade_id
+from autograder.sandbox.exits import CellLimit, cell_limit
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MAX_TEXT = 4000           # characters kept of a message, a traceback or stderr
 MISSING_CELL_MARK = "was missing from the submission"  # nbgrader's note in a restored cell
-TIMEOUT_ERRORS = ("CellTimeoutError", "TimeoutError")
 
 
 def plain(text):
@@ -50,11 +52,6 @@ def outcome(score, max_score):
     return "failed" if score <= 0 else "partial"
 
 
-def grade_id(cell):
-    meta = cell.get("metadata", {}).get("nbgrader") or {}
-    return meta.get("grade_id")
-
-
 def read_scores(db_url, notebook, assignment, student):
     """{grade_id: (score, max_score)} of a student's notebook in a gradebook."""
     from nbgrader.api import Gradebook
@@ -75,11 +72,7 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
     """
     from autograder.results import note
 
-    cells = {}
-    for index, cell in enumerate(nb.cells):
-        gid = grade_id(cell)
-        if gid is not None:
-            cells.setdefault(gid, cell)
+    cells = cells_by_id(nb)
     tests, notes, stderr_only, timeouts = [], [], [], []
     for test in spec.tests:
         score, max_score = scores.get(test.id, (None, test.points))
@@ -92,7 +85,7 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
             stderr = stderr_text(cell)
             if errors:
                 entry["message"] = message(errors[-1])
-                if any(e.get("ename") in TIMEOUT_ERRORS for e in errors):
+                if any(cell_limit(e) is CellLimit.TIME for e in errors):
                     timeouts.append(test.id)
                 if not test.hidden:
                     entry["traceback"] = clip(plain("\n".join(errors[-1].get("traceback", []))),
@@ -108,14 +101,13 @@ def tests_and_notes(nb, scores, spec, cell_timeout=None):
     cell_errors = []
     test_ids = {t.id for t in spec.tests}
     for index, cell in enumerate(nb.cells):
-        gid = grade_id(cell)
-        if cell.cell_type != "code" or gid in test_ids:
+        if cell.cell_type != "code" or grade_id(cell) in test_ids:
             continue
         errors = error_outputs(cell)
         if errors:
-            cell_errors.append({"cell": gid or f"cell {index + 1}", "message": message(errors[-1])})
-            if any(e.get("ename") in TIMEOUT_ERRORS for e in errors):
-                timeouts.append(gid or f"cell {index + 1}")
+            cell_errors.append({"cell": cell_name(cell, index), "message": message(errors[-1])})
+            if any(cell_limit(e) is CellLimit.TIME for e in errors):
+                timeouts.append(cell_name(cell, index))
 
     if stderr_only:
         notes.append(note(f"test(s) {', '.join(stderr_only)} raised no error but wrote to "

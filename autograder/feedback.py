@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import extract, results
+from autograder.cells import cells_by_id, grade_id
 from autograder.tables import number
 
 STYLE = """
@@ -123,18 +124,14 @@ def tests_table(tests):
 
 def notebook_cells(nb, spec, release_nb, tests):
     """HTML of the graded notebook's code cells, safe to hand to the student (see the module)."""
-    released = {}
-    for cell in release_nb.cells:
-        gid = extract.grade_id(cell)
-        if gid is not None:
-            released.setdefault(gid, cell)
+    released = cells_by_id(release_nb)
     by_id = {t["id"]: t for t in tests}
     solutions = set(spec.solutions)
     shown, parts = set(), []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        gid = extract.grade_id(cell)
+        gid = grade_id(cell)
         if gid in shown:  # a copy: nbgrader graded the first
             gid = None
         if gid is not None:
@@ -170,50 +167,55 @@ def notebook_cells(nb, spec, release_nb, tests):
 
 
 def render(row, spec, release_nb, autograded_nb=None):
-    """The feedback page of one row (see pipeline.rows) as HTML text."""
-    title = f"{row['assignment']}: feedback for {row['student']}"
-    body = [f"<h1>{esc(row['assignment'])} &mdash; {esc(row['student'])}</h1>"]
-    if row["status"] in (results.GRADED, results.NEEDS_REVIEW):
-        body.append(f'<p class="score">Score: {number(row["score"])} / '
-                    f'{number(row["max_score"])}</p>')
+    """The feedback page of one row (a results.Result) as HTML text."""
+    title = f"{row.assignment}: feedback for {row.student}"
+    body = [f"<h1>{esc(row.assignment)} &mdash; {esc(row.student)}</h1>"]
+    if row.scored:
+        body.append(f'<p class="score">Score: {number(row.score)} / '
+                    f'{number(row.max_score)}</p>')
     else:
-        body.append(f'<p class="score">Not graded: {esc(row["status"])}</p>')
-        body.append(f"<p>{esc(STATUS_EXPLAINED.get(row['status'], ''))}</p>")
-    if row["notes"]:
+        body.append(f'<p class="score">Not graded: {esc(row.status)}</p>')
+        body.append(f"<p>{esc(STATUS_EXPLAINED.get(row.status, ''))}</p>")
+    if row.notes:
         body.append('<h2>Notes</h2><ul class="notes">' + "".join(
-            f"<li>{esc(n['text'])}</li>" for n in row["notes"]) + "</ul>")
-    if row.get("tests"):
-        passed = sum(t["outcome"] == "passed" for t in row["tests"])
-        body.append(f"<h2>Tests: {passed} of {len(row['tests'])} passed</h2>")
-        body.append(tests_table(row["tests"]))
+            f"<li>{esc(n['text'])}</li>" for n in row.notes) + "</ul>")
+    if row.tests:
+        passed = sum(t["outcome"] == "passed" for t in row.tests)
+        body.append(f"<h2>Tests: {passed} of {len(row.tests)} passed</h2>")
+        body.append(tests_table(row.tests))
     if autograded_nb is not None:
         body.append("<h2>Your notebook, as graded</h2>")
         body.append("<p>Your code and its outputs, the visible tests with theirs; hidden "
                     "tests show only their result.</p>")
-        body.append(notebook_cells(autograded_nb, spec, release_nb, row.get("tests", [])))
+        body.append(notebook_cells(autograded_nb, spec, release_nb, row.tests))
     return page(title, "\n".join(body))
+
+
+def page_path(row):
+    """Where the row's page is, relative to OUT ("feedback/<student>/<assignment>.html"), or
+    None: a "no submission" row has none."""
+    if row.status == results.NO_SUBMISSION:
+        return None
+    return f"feedback/{row.student}/{row.assignment}.html"
 
 
 def write_all(out, rows, templates):
     """Write OUT/feedback/<student>/<assignment>.html for every row but "no submission" ones,
     and remove the pages of these assignments left from earlier runs that no row has now (a
-    student who is gone, or has no submission any more). Sets row["feedback"] (the page's path
-    relative to OUT, or None)."""
+    student who is gone, or has no submission any more)."""
     out = Path(out)
     releases = {a: nbformat.read(t.release_notebook, as_version=4) for a, t in templates.items()}
     wanted = set()
     for row in rows:
-        row["feedback"] = None
-        if row["status"] == results.NO_SUBMISSION:
+        relative = page_path(row)
+        if relative is None:
             continue
         autograded = None
-        if row.get("autograded") and (out / row["autograded"]).exists():
-            autograded = nbformat.read(out / row["autograded"], as_version=4)
-        relative = Path("feedback") / row["student"] / f"{row['assignment']}.html"
-        template = templates[row["assignment"]]
+        if row.autograded and (out / row.autograded).exists():
+            autograded = nbformat.read(out / row.autograded, as_version=4)
+        template = templates[row.assignment]
         results.write_if_changed(out / relative, render(row, template.spec,
-                                                        releases[row["assignment"]], autograded))
-        row["feedback"] = relative.as_posix()
+                                                        releases[row.assignment], autograded))
         wanted.add(out / relative)
     for page in (out / "feedback").rglob("*.html") if (out / "feedback").exists() else ():
         if page.stem in templates and page not in wanted:  # other assignments' pages stay

@@ -45,13 +45,13 @@ def copy_assignment(src, dst, name):
 def manifest(rows, templates):
     return {
         "templates": {a: t.spec.fingerprint for a, t in sorted(templates.items())},
-        "rows": [[r["student"], r["assignment"], r["status"],
-                  [[t["id"], t["score"]] for t in r.get("tests", [])]] for r in rows],
+        "rows": [[r.student, r.assignment, r.status, [[t["id"], t["score"]] for t in r.tests]]
+                 for r in rows],
     }
 
 
 def build_gradebook(out, rows, templates, students):
-    """Write OUT/gradebook.db from rows (see pipeline.rows) unless it is up to date.
+    """Write OUT/gradebook.db from rows ([results.Result]) unless it is up to date.
     Returns True when it was (re)written."""
     from nbgrader.api import Assignment, Gradebook, Student
 
@@ -94,20 +94,19 @@ def add_submissions(session, rows, assignments, student_rows):
     from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
 
     for row in rows:
-        if row["status"] == results.NO_SUBMISSION or row["assignment"] not in assignments:
+        if row.status == results.NO_SUBMISSION or row.assignment not in assignments:
             continue
-        assignment = assignments[row["assignment"]]
+        assignment = assignments[row.assignment]
         submission = SubmittedAssignment(assignment=assignment,
-                                         student=student_rows[row["student"]])
-        scores = {t["id"]: t["score"] for t in row.get("tests", [])}
-        ran = row["status"] in (results.GRADED, results.NEEDS_REVIEW)
-        unrun = row["status"] in (results.TIMED_OUT, results.KERNEL_DIED,
-                                  results.GRADING_ERROR, results.UNREADABLE)
+                                         student=student_rows[row.student])
+        scores = {t["id"]: t["score"] for t in row.tests}
+        unrun = row.status in (results.TIMED_OUT, results.KERNEL_DIED,
+                               results.GRADING_ERROR, results.UNREADABLE)
         for notebook in assignment.notebooks:
             nb = SubmittedNotebook(notebook=notebook, assignment=submission,
-                                   flagged=row["status"] != results.GRADED)
+                                   flagged=row.status != results.GRADED)
             for cell in notebook.grade_cells:
-                score = scores.get(cell.name) if ran else 0.0
+                score = scores.get(cell.name) if row.scored else 0.0
                 Grade(cell_id=cell.id, notebook=nb, auto_score=score,
                       needs_manual_grade=unrun or score is None)
             for cell in notebook.solution_cells:

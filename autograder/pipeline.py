@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from autograder import (feedback, intake, merge, plan, pool, report, results, sandbox, tables,
@@ -31,7 +31,7 @@ DEFAULT_TIMEOUT = 300  # seconds for a whole notebook (nbgrader_config.py bounds
 @dataclass
 class Summary:
     out: Path
-    rows: list
+    rows: list                  # [results.Result], one per student and assignment
     graded_now: int = 0
     reused: int = 0
     seconds: float = 0.0
@@ -43,11 +43,11 @@ class Summary:
     def counts(self):
         counts = {}
         for r in self.rows:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
+            counts[r.status] = counts.get(r.status, 0) + 1
         return counts
 
     def text(self):
-        students = len({r["student"] for r in self.rows})
+        students = len({r.student for r in self.rows})
         ran = self.graded_now + self.reused
         lines = [f"{ran} notebook(s) of {students} student(s) x {len(self.assignments)} "
                  f"assignment(s) in {duration(self.seconds)}: {self.graded_now} graded now "
@@ -56,21 +56,20 @@ class Summary:
         lines.append("  " + ", ".join(f"{counts[s]} {s}" for s in results.STATUSES
                                       if counts.get(s)))
         for a in self.assignments:
-            scores = [r["score"] for r in self.rows if r["assignment"] == a
-                      and r["status"] in (results.GRADED, results.NEEDS_REVIEW)]
-            top = next((r["max_score"] for r in self.rows if r["assignment"] == a), 0)
+            scores = [r.score for r in self.rows if r.assignment == a and r.scored]
+            top = next((r.max_score for r in self.rows if r.assignment == a), 0)
             mean = f"mean {sum(scores) / len(scores):.1f} / {top:g}" if scores else "no scores"
             lines.append(f"  {a}: {len(scores)} graded, {mean}")
-        look = [r for r in self.rows if r["status"] in results.LOOK]
+        look = [r for r in self.rows if r.status in results.LOOK]
         problems = [f for f in self.intake if f.action in report.INTAKE_PROBLEMS]
         if look or problems:
             lines.append(f"  needs a human look: {len(look)} submission(s)"
                          + (f", {len(problems)} file(s) not used" if problems else "")
                          + " (listed in report.html)")
         out = self.out
+        pages = sum(1 for r in self.rows if feedback.page_path(r))
         lines.append(f"Outputs in {out}/: grades.csv, tests.csv, intake.csv, report.html, "
-                     f"gradebook.db, feedback/ ({sum(1 for r in self.rows if r.get('feedback'))}"
-                     f" pages)")
+                     f"gradebook.db, feedback/ ({pages} pages)")
         return "\n".join(lines)
 
 
@@ -81,22 +80,18 @@ def default_jobs():
         return os.cpu_count() or 1
 
 
-def result_record(job, result, spec, out):
-    """The stored result of a graded job: the worker's answer, with the plan's notes and the
-    final status."""
-    notes = list(job.notes) + list(result.get("notes", []))
-    status = result["status"]
+def result_record(job, answer, spec, out):
+    """The stored Result of a graded job: the worker's answer (a Result), with what the plan
+    knows (its notes first, the input hash, the source) and the final status."""
+    notes = list(job.notes) + list(answer.notes)
+    status = answer.status
     if status == results.GRADED and any(n["level"] == "review" for n in notes):
         status = results.NEEDS_REVIEW
-    return {
-        "schema": results.SCHEMA, "student": job.student, "assignment": job.assignment,
-        "notebook": spec.notebook, "input_hash": job.input_hash, "source": job.source,
-        "status": status, "score": result.get("score"), "max_score": spec.max_score,
-        "tests": result.get("tests", []), "cell_errors": result.get("cell_errors", []),
-        "notes": notes, "timings": result.get("timings", {}),
-        "autograded": (Path(result["autograded"]).relative_to(out).as_posix()
-                       if result.get("autograded") else None),
-    }
+    return replace(answer, student=job.student, assignment=job.assignment,
+                   notebook=spec.notebook, input_hash=job.input_hash, source=job.source,
+                   status=status, max_score=spec.max_score, notes=notes,
+                   autograded=(Path(answer.autograded).relative_to(out).as_posix()
+                               if answer.autograded else None))
 
 
 def worker_job(job, template, out, options):
@@ -176,7 +171,7 @@ def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None,
 
     # the outputs
     all_rows = rows(the_plan, stored, specs)
-    status = {(r["student"], r["assignment"]): r["status"] for r in all_rows}
+    status = {(r.student, r.assignment): r.status for r in all_rows}
     for f in the_plan.intake:
         if f.action == "graded":  # say how it went
             f.action = status.get((f.student, f.assignment), f.action)
@@ -225,12 +220,12 @@ def grade_all(workers, the_plan, tmpl, out, force, timeout, options, log,
               progress_stream=None):
     """Grade every job of the plan whose stored result is missing or out of date.
     options: what every worker job carries besides its own files (cell_timeout, limits).
-    Returns (the jobs graded now, {(student, assignment): result record})."""
+    Returns (the jobs graded now, {(student, assignment): results.Result})."""
     specs = {a: t.spec for a, t in tmpl.items()}
     todo, stored = [], {}
     for job in the_plan.jobs:
         previous = results.load_result(out, job.assignment, job.student)
-        if previous and previous.get("input_hash") == job.input_hash and not force:
+        if previous and previous.input_hash == job.input_hash and not force:
             stored[job.student, job.assignment] = previous
         else:
             todo.append(job)
@@ -241,14 +236,13 @@ def grade_all(workers, the_plan, tmpl, out, force, timeout, options, log,
     by_key = {(j.student, j.assignment): j for j in todo}
     progress = Progress(len(todo), stream=progress_stream)
 
-    def on_result(worker_job_, result):
+    def on_result(worker_job_, answer):
         job = by_key[worker_job_["student"], worker_job_["assignment"]]
-        record = result_record(job, result, specs[job.assignment], out)
-        results.write_json_atomic(results.result_path(out, job.assignment, job.student), record)
+        record = result_record(job, results.Result.from_json(answer), specs[job.assignment], out)
+        results.write_result(out, record)
         stored[job.student, job.assignment] = record
-        score = (f" {record['score']:g}/{record['max_score']:g}"
-                 if record["score"] is not None else "")
-        progress.update(f"{job.student} {job.assignment}: {record['status']}{score}")
+        score = f" {record.score:g}/{record.max_score:g}" if record.score is not None else ""
+        progress.update(f"{job.student} {job.assignment}: {record.status}{score}")
 
     try:
         workers.run([worker_job(j, tmpl[j.assignment], out, options) for j in todo],
@@ -260,21 +254,19 @@ def grade_all(workers, the_plan, tmpl, out, force, timeout, options, log,
 
 
 def rows(the_plan, stored, specs):
-    """One row per student of the roster and assignment graded, in that order."""
+    """One results.Result per student of the roster and assignment graded, in that order: the
+    stored one, or the plan's decision (scored 0)."""
     out = []
     for student in the_plan.students:
         for assignment in the_plan.assignments:
-            spec = specs[assignment]
-            record = stored.get((student, assignment))
-            if record is not None:
-                row = dict(record)
-            else:
+            row = stored.get((student, assignment))
+            if row is None:
                 decided = the_plan.decided.get((student, assignment)) or plan.Decided(
                     results.GRADING_ERROR, [results.note("not graded: the run was interrupted",
                                                          "review")])
-                row = {"student": student, "assignment": assignment, "status": decided.status,
-                       "score": 0.0, "max_score": spec.max_score, "tests": [],
-                       "notes": decided.notes, "source": decided.source, "autograded": None,
-                       "timings": {}}
+                row = results.Result(student=student, assignment=assignment,
+                                     status=decided.status, score=0.0,
+                                     max_score=specs[assignment].max_score,
+                                     notes=decided.notes, source=decided.source)
             out.append(row)
     return out

@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from autograder import results
+from autograder.cells import grade_id, grade_ids, is_solution
 from autograder.results import note
 
 COPY_MARK = re.compile(r"(\s*\(\d+\)|[-_ ]\d+|[-_ ]copy|\s+copy(\s*\d+)?)$", re.IGNORECASE)
@@ -100,16 +101,6 @@ def clean_stem(name):
     return stem.lower()
 
 
-def notebook_ids(data):
-    """The grade_ids of a parsed notebook (a dict), or an empty set."""
-    ids = set()
-    for cell in data.get("cells", []) if isinstance(data, dict) else []:
-        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
-            ids.add(meta["grade_id"])
-    return ids
-
-
 def guess_assignment(found, specs, selected):
     """(assignment, how) for a file with no assignment folder, or (None, why not)."""
     raw = PurePosixPath(found.original).name.lower().removesuffix(".ipynb")
@@ -122,7 +113,7 @@ def guess_assignment(found, specs, selected):
     if len(by_stem) == 1:
         return by_stem[0], "by its name"
     try:
-        ids = notebook_ids(json.loads(Path(found.file).read_bytes()))
+        ids = grade_ids(json.loads(Path(found.file).read_bytes()))
     except (OSError, ValueError):
         ids = set()
     overlap = sorted(((len(ids & spec.ids), name) for name, spec in specs.items()), reverse=True)
@@ -162,8 +153,7 @@ def check_notebook(data, name, spec):
 
     seen, copies = set(), {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader")
-        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        gid = grade_id(cell)
         if gid is None:
             continue
         if gid in seen:
@@ -188,9 +178,8 @@ def check_notebook(data, name, spec):
             notes.append(note(f"answer cell(s) {', '.join(missing_answers)} were deleted"))
         edited = {"code": [], "markdown": []}
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader")
-            gid = meta.get("grade_id") if isinstance(meta, dict) else None
-            if gid in spec.locked and not meta.get("solution"):
+            gid = grade_id(cell)
+            if gid in spec.locked and not is_solution(cell):
                 cell_type, released = spec.locked[gid]
                 if cell.source.rstrip() != released.rstrip():
                     edited["code" if cell_type == "code" else "markdown"].append(gid)
@@ -221,7 +210,7 @@ def choose(candidates, spec):
 
     def score(f):
         try:
-            ids = notebook_ids(json.loads(Path(f.file).read_bytes()))
+            ids = grade_ids(json.loads(Path(f.file).read_bytes()))
         except (OSError, ValueError):
             ids = set()
         return len(ids & spec.ids), clean_stem(f.original) == clean_stem(spec.notebook), f.path

@@ -2,6 +2,8 @@
 
 `Pool(N, log_dir)` starts up to N worker processes (`python -m autograder.worker`) as work comes
 and keeps them for the next `run(jobs, timeout, on_result)` (the templates, then the grading).
+Jobs and answers are the JSON lines of the worker's protocol: a grading job's answer is a
+results.Result's JSON.
 Each worker takes the next job; `on_result(job, result)` is called as each finishes (from one
 thread at a time). A job that runs longer than its limit, whatever its cells do, gets its
 worker's whole process tree killed (the kernel too) and the result "timed out"; a worker that
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import psutil
 
-from autograder import results, worker
+from autograder import results
+from autograder.worker import sandbox_run_dirs
 from autograder.course_layout import REPO, venv_environment
 
 READY_TIMEOUT = 180  # seconds for a worker to import nbgrader and say it is ready
@@ -93,7 +96,7 @@ class WorkerProcess:
         psutil.wait_procs([p for p in tree if isinstance(p, psutil.Process)], timeout=5)
         self.proc.wait()
         self.close_pipes()
-        for folder in worker.sandbox_run_dirs(self.proc.pid):  # its atexit did not run
+        for folder in sandbox_run_dirs(self.proc.pid):  # its atexit did not run
             shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self):
@@ -172,7 +175,7 @@ class Pool:
                     except queue.Empty:
                         return
                     started = time.perf_counter()
-                    for attempt in (1, 2):  # a worker that dies gets one more chance
+                    for _ in (1, 2):  # a worker that dies gets one more chance
                         if worker is None:
                             worker = self.take()
                         try:
@@ -225,18 +228,19 @@ class Pool:
             worker.kill() if kill else worker.stop()
 
 
-def run(jobs, workers, timeout, on_result, log_dir):
-    """Grade every job with a pool of `workers` processes, then stop them."""
-    with Pool(workers, log_dir) as pool:
-        pool.run(jobs, timeout, on_result)
-
-
 def failed_result(job, error, timeout):
-    if isinstance(error, JobTimedOut):
+    """The answer for a job whose worker was killed past `timeout` or died, as the worker would
+    have given it: a results.Result's JSON (for a template: a failed "generate")."""
+    timed_out = isinstance(error, JobTimedOut)
+    if job.get("kind") == "generate":
+        return {"status": "error", "message": f"stopped after {timeout:g} s" if timed_out
+                else f"the process died: {error}"}
+    if timed_out:
         status, text = results.TIMED_OUT, (f"the notebook ran longer than the {timeout:g} s "
                                            f"limit for a whole notebook and was stopped")
     else:
         status, text = results.GRADING_ERROR, f"the grading process died: {error}"
-    return {"status": status, "score": 0.0, "tests": [], "cell_errors": [],
-            "notes": [results.note(text, "review")], "autograded": None,
-            "timings": {"total": timeout if status == results.TIMED_OUT else None}}
+    return results.Result(student=job["student"], assignment=job["assignment"], status=status,
+                          score=0.0, notes=[results.note(text, "review")],
+                          timings={"total": timeout if status == results.TIMED_OUT else None}
+                          ).to_json()

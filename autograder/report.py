@@ -17,7 +17,7 @@ import statistics
 from collections import Counter, defaultdict
 
 from autograder import results
-from autograder.feedback import esc, page
+from autograder.feedback import esc, page, page_path
 from autograder.tables import number
 
 INTAKE_PROBLEMS = ("not attributed", "unknown assignment")
@@ -45,11 +45,10 @@ def score_distribution(rows, assignments):
     lines = (n + columns - 1) // columns
     fig, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 2.6 * lines), squeeze=False)
     for ax, assignment in zip(axes.flat, assignments):
-        graded = [r for r in rows if r["assignment"] == assignment and r["status"] in
-                  (results.GRADED, results.NEEDS_REVIEW)]
-        top = max((r["max_score"] or 0 for r in rows if r["assignment"] == assignment),
+        graded = [r for r in rows if r.assignment == assignment and r.scored]
+        top = max((r.max_score or 0 for r in rows if r.assignment == assignment),
                   default=0) or 1
-        scores = [r["score"] for r in graded]
+        scores = [r.score for r in graded]
         ax.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#1f6feb",
                 edgecolor="white")
         ax.set_title(f"{assignment} ({len(scores)} graded)", fontsize=9)
@@ -68,10 +67,10 @@ def pass_rates(rows):
     counts = defaultdict(lambda: [0, 0])
     hidden = {}
     for r in rows:
-        if r["status"] not in (results.GRADED, results.NEEDS_REVIEW):
+        if not r.scored:
             continue
-        for t in r.get("tests", []):
-            key = (r["assignment"], t["id"])
+        for t in r.tests:
+            key = (r.assignment, t["id"])
             counts[key][0] += t["outcome"] == "passed"
             counts[key][1] += 1
             hidden[key] = t["hidden"]
@@ -107,12 +106,11 @@ def summary_table(rows, assignments):
     lines = ["<table>", "<tr><th>assignment</th><th>students</th><th>handed in</th>"
              "<th>graded</th><th>needs a look</th><th>mean</th><th>median</th><th>max</th></tr>"]
     for a in assignments:
-        mine = [r for r in rows if r["assignment"] == a]
-        handed = [r for r in mine if r["status"] != results.NO_SUBMISSION]
-        graded = [r["score"] for r in mine if r["status"] in (results.GRADED,
-                                                              results.NEEDS_REVIEW)]
-        look = [r for r in mine if r["status"] in results.LOOK]
-        top = max((r["max_score"] or 0 for r in mine), default=0)
+        mine = [r for r in rows if r.assignment == a]
+        handed = [r for r in mine if r.status != results.NO_SUBMISSION]
+        graded = [r.score for r in mine if r.scored]
+        look = [r for r in mine if r.status in results.LOOK]
+        top = max((r.max_score or 0 for r in mine), default=0)
         mean = f"{statistics.mean(graded):.1f}" if graded else ""
         median = number(statistics.median(graded)) if graded else ""
         lines.append(f"<tr><td>{esc(a)}</td><td class=num>{len(mine)}</td><td class=num>"
@@ -124,23 +122,23 @@ def summary_table(rows, assignments):
 
 
 def status_line(rows):
-    counts = Counter(r["status"] for r in rows)
+    counts = Counter(r.status for r in rows)
     return ", ".join(f"{counts[s]} {esc(s)}" for s in results.STATUSES if counts[s])
 
 
 def look_table(rows):
-    look = [r for r in rows if r["status"] in results.LOOK]
+    look = [r for r in rows if r.status in results.LOOK]
     if not look:
         return "<p>None.</p>"
     lines = ["<table>", "<tr><th>student</th><th>assignment</th><th>status</th><th>score</th>"
              "<th>why</th></tr>"]
     for r in look:
-        why = "; ".join(n["text"] for n in r["notes"] if n["level"] == "review") or "; ".join(
-            n["text"] for n in r["notes"])
-        link = (f'<a href="{esc(r["feedback"])}">{esc(r["student"])}</a>' if r.get("feedback")
-                else esc(r["student"]))
-        lines.append(f"<tr><td>{link}</td><td>{esc(r['assignment'])}</td><td>{esc(r['status'])}"
-                     f"</td><td class=num>{number(r['score'])}</td><td>{esc(why)}</td></tr>")
+        why = "; ".join(n["text"] for n in r.notes if n["level"] == "review") or "; ".join(
+            n["text"] for n in r.notes)
+        link = (f'<a href="{esc(page_path(r))}">{esc(r.student)}</a>' if page_path(r)
+                else esc(r.student))
+        lines.append(f"<tr><td>{link}</td><td>{esc(r.assignment)}</td><td>{esc(r.status)}"
+                     f"</td><td class=num>{number(r.score)}</td><td>{esc(why)}</td></tr>")
     lines.append("</table>")
     return "\n".join(lines)
 
@@ -159,7 +157,7 @@ def intake_table(files):
 
 def timing_summary(rows):
     """Seconds per notebook and its parts, over the submissions that ran to the end."""
-    timed = [r["timings"] for r in rows if r.get("timings") and r["timings"].get("execute")]
+    timed = [r.timings for r in rows if r.timings.get("execute")]
     if not timed:
         return "<p>No notebook was run.</p>"
     parts = [("whole job", "total"), ("kernel start", "kernel_start"),
@@ -177,14 +175,15 @@ def timing_summary(rows):
 
 
 def render(rows, plan_files, assignments, isolation=""):
-    """The TA's report. isolation: how students' code ran (a sandbox warning stands out)."""
+    """The TA's report of rows ([results.Result]) and the intake's files. isolation: how
+    students' code ran (a sandbox warning stands out)."""
     style = ' style="color:#b00;font-weight:bold"' if isolation.startswith("WARNING") else ""
     body = ["<h1>Autograding report</h1>",
             f"<p{style}>{esc(isolation)}</p>" if isolation else "",
-            f"<p>{len({r['student'] for r in rows})} students, {len(assignments)} "
+            f"<p>{len({r.student for r in rows})} students, {len(assignments)} "
             f"assignment(s): {status_line(rows)}.</p>",
             "<h2>Scores</h2>", summary_table(rows, assignments)]
-    if any(r["status"] in (results.GRADED, results.NEEDS_REVIEW) for r in rows):
+    if any(r.scored for r in rows):
         body.append(f'<img alt="score distribution per assignment" '
                     f'src="data:image/png;base64,{score_distribution(rows, assignments)}">')
         rates = pass_rates(rows)

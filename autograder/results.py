@@ -1,16 +1,20 @@
-"""The statuses, and the per-submission result files in OUT/results/ (what makes runs resumable).
+"""The statuses, what grading one student's assignment came to (`Result`), and the result files
+in OUT/results/ (what makes runs resumable).
 
-A result is a small JSON file, `OUT/results/<assignment>/<student>.json`, written atomically (to a
-temporary file, then renamed) the moment a submission is graded. A later run skips every
-submission whose result exists and whose `input_hash` matches: the notebook as graded, the
-assignment's template and the grading settings. So re-running is idempotent, and a run killed
-half way loses nothing that was finished.
+A Result is one row of grades.csv. For a notebook that was run it is also a small JSON file,
+`OUT/results/<assignment>/<student>.json`, written atomically (to a temporary file, then
+renamed) the moment the notebook is graded. A later run skips every submission whose result
+exists and whose `input_hash` matches: the notebook as graded, the assignment's template and the
+grading settings. So re-running is idempotent, and a run killed half way loses nothing that was
+finished. A file that cannot be read as a Result (torn, of another schema, from an older or
+newer autograder) counts as missing: that notebook is graded again.
 """
 
 import hashlib
 import json
 import os
 import tempfile
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 SCHEMA = 1
@@ -30,8 +34,8 @@ STATUSES = (GRADED, NEEDS_REVIEW, NO_SUBMISSION, EMPTY, NO_NOTEBOOK, UNREADABLE,
             KERNEL_DIED, GRADING_ERROR)
 # Statuses the report lists under "needs a human look".
 LOOK = (NEEDS_REVIEW, EMPTY, NO_NOTEBOOK, UNREADABLE, TIMED_OUT, KERNEL_DIED, GRADING_ERROR)
-# Statuses that come from running the notebook (the others are decided before).
-RUN_STATUSES = (GRADED, NEEDS_REVIEW, TIMED_OUT, KERNEL_DIED, GRADING_ERROR)
+# Statuses whose score is nbgrader's (the others score 0: nothing ran to the end).
+SCORED = (GRADED, NEEDS_REVIEW)
 
 
 def note(text, level="info"):
@@ -39,6 +43,54 @@ def note(text, level="info"):
     should look)."""
     assert level in ("info", "review"), level
     return {"level": level, "text": text}
+
+
+@dataclass
+class Result:
+    """What grading came to for one student and assignment.
+
+    status: one of STATUSES. score, max_score: points (score None: a test nbgrader did not
+    grade). tests: one dict per test cell, in notebook order (extract.tests_and_notes: id, hidden,
+    score, max_score, outcome, message, ...). cell_errors: [{cell, message}] of the student's own
+    cells that raised. notes: [note()], the repairs and what a person should look at.
+    For a notebook that ran: notebook (its file name as graded), input_hash (plan.Job's),
+    source (where it came from, relative to the input), autograded (nbgrader's graded notebook,
+    relative to OUT; an absolute path while a worker reports it; None when it did not run to
+    its end), timings (seconds: worker.py's phases, pool.py's wall)."""
+
+    student: str
+    assignment: str
+    status: str
+    score: float | None = None
+    max_score: float | None = None
+    tests: list = field(default_factory=list)
+    cell_errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    notebook: str = ""
+    input_hash: str = ""
+    source: str = ""
+    autograded: str | None = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def scored(self):
+        """Whether the score is nbgrader's (the notebook ran to its end)."""
+        return self.status in SCORED
+
+    def to_json(self):
+        """The result as a JSON-ready dict, with the schema it is written in."""
+        return {"schema": SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data):
+        """The Result of to_json's dict; ValueError when it is not one (of this schema)."""
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise ValueError(f"not a result of schema {SCHEMA}")
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as e:     # a field missing
+            raise ValueError(f"not a result: {e}") from None
 
 
 def sha256(*parts):
@@ -71,14 +123,18 @@ def write_json_atomic(path, data):
         raise
 
 
+def write_result(out, result):
+    """Store a Result in OUT/results/<assignment>/<student>.json, atomically."""
+    write_json_atomic(result_path(out, result.assignment, result.student), result.to_json())
+
+
 def load_result(out, assignment, student):
-    """The stored result, or None (missing, unreadable, or of another schema)."""
+    """The stored Result, or None (missing, unreadable, or of another schema)."""
     path = result_path(out, assignment, student)
     try:
-        data = json.loads(path.read_text())
+        return Result.from_json(json.loads(path.read_text()))
     except (OSError, ValueError):
         return None
-    return data if data.get("schema") == SCHEMA else None
 
 
 def write_if_changed(path, data):

@@ -27,6 +27,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.cells import (cell_name, grade_id, imported_names, is_locked, is_solution,
+                              is_test, nbgrader_meta)
+
 POLICY_FILE = Path(__file__).with_name("engine_policy.toml")
 
 KINDS = ("tamper", "monkeypatch", "builtins", "sys-modules", "hooks", "ipython", "files",
@@ -204,15 +207,13 @@ def scan_notebook(nb, reference=None, assignment=None, policy=None):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            name = meta.get("grade_id") or f"cell {index + 1}"
-            flags += scan_cell(cell.source, name, context, grade_id=meta.get("grade_id"),
-                               assignment=assignment)
-        elif meta.get("grade") or meta.get("locked"):
+        if is_solution(cell):
+            flags += scan_cell(cell.source, cell_name(cell, index), context,
+                               grade_id=grade_id(cell), assignment=assignment)
+        elif is_test(cell) or is_locked(cell):
             continue      # nbgrader puts the assignment's own version back before grading
         elif cell.source.strip() and (cell.source not in known if reference is not nb
-                                      else not meta):
+                                      else not nbgrader_meta(cell)):
             flags += scan_cell(cell.source, f"cell {index + 1}", context, grade_id=None,
                                assignment=assignment)
     return flags
@@ -282,14 +283,12 @@ class _Context:
         for index, cell in enumerate(reference.cells):
             if cell.cell_type != "code":
                 continue
-            meta = cell.metadata.get("nbgrader", {})
-            name = meta.get("grade_id") or f"cell {index + 1}"
             tree, _ = _parse(cell.source)
             if tree is not None:
-                cells.append((name, meta, tree))
-        for name, meta, tree in cells:
+                cells.append((cell_name(cell, index), cell, tree))
+        for _, _, tree in cells:
             for node in tree.body:
-                aliases.update(_imports(node))
+                aliases.update(imported_names(node))
                 for target in _assigned_aliases(node):
                     aliases.setdefault(*target)
         reference_aliases = dict(aliases)
@@ -297,24 +296,24 @@ class _Context:
             tree, _ = _parse(cell.source) if cell.cell_type == "code" else (None, None)
             for node in ast.walk(tree) if tree is not None else ():
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    for alias, target in _imports(node).items():
+                    for alias, target in imported_names(node).items():
                         aliases.setdefault(alias, target)
             for node in tree.body if tree is not None else ():
                 for target in _assigned_aliases(node):
                     aliases.setdefault(*target)
         # what the tests rely on: names the locked cells bind, and names the test cells read
         # that another (non-exercise) cell binds, e.g. a function defined in a demo cell
-        solution_names = set().union(*[_bound_names(t) for _, m, t in cells if m.get("solution")])
+        solution_names = set().union(*[_bound_names(t) for _, c, t in cells if is_solution(c)])
         binders = {}
-        for name, meta, tree in cells:
-            if not (meta.get("solution") or meta.get("grade")):
+        for name, cell, tree in cells:
+            if not (is_solution(cell) or is_test(cell)):
                 for bound in _bound_names(tree):
-                    binders.setdefault(bound, (name, bool(meta.get("locked"))))
+                    binders.setdefault(bound, (name, is_locked(cell)))
         for bound, (name, locked) in binders.items():
             if locked:
                 protected[bound] = (name, True)
-        for name, meta, tree in cells:
-            if meta.get("grade"):
+        for name, cell, tree in cells:
+            if is_test(cell):
                 for loaded in _loaded_names(tree) - _bound_names(tree):
                     if loaded in binders:
                         protected.setdefault(loaded, (binders[loaded][0], False))
@@ -325,10 +324,9 @@ class _Context:
         student_cells = []
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
-                meta = cell.metadata.get("nbgrader", {})
                 tree, _ = _parse(cell.source)
                 if tree is not None:
-                    student_cells.append((meta.get("grade_id") or f"cell {index + 1}", tree))
+                    student_cells.append((cell_name(cell, index), tree))
         for name, tree in [(n, t) for n, _, t in cells] + student_cells:
             for node in tree.body:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -374,19 +372,6 @@ def _parse(source):
             return None, error
 
 
-def _imports(node):
-    found = {}
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            found[alias.asname or alias.name.split(".")[0]] = (
-                alias.name if alias.asname else alias.name.split(".")[0])
-    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-        for alias in node.names:
-            if alias.name != "*":
-                found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return found
-
-
 def _assigned_aliases(node):
     """(name, 'course.grad') for a top-level `name = course.grad` or `name = np`."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
@@ -409,7 +394,7 @@ def _bound_names(tree):
             names.add(node.name)
             return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update(_imports(node))
+            names.update(imported_names(node))
             return
         if isinstance(node, ast.Lambda):
             return
@@ -528,7 +513,7 @@ class _Visitor(ast.NodeVisitor):
                 self.flag(kind, node, f"imports {module}: {KIND_WORDS.get(kind, kind)}")
                 break
         if self.depth == 0:
-            for name, target in _imports(node).items():
+            for name, target in imported_names(node).items():
                 if self.protected(name) and self.context.reference_aliases.get(name) != target:
                     self.flag("shadowing", node, f"rebinds `{name}`, which "
                               f"{self.protected(name)} defines and the tests use")
@@ -610,7 +595,7 @@ class _Visitor(ast.NodeVisitor):
                 self.flag(kind, node, f"{verb} {path}")
             elif path and _module_path(path, self.context):
                 self.flag("monkeypatch", node, f"{verb} {path}: "
-                          f"{_owner_words(path, self.context)}")
+                          f"{_owner_words(path)}")
             elif root and self.protected(root) and not self.is_local(root):
                 self.flag("monkeypatch", node, f"{verb} {ast.unparse(target)} on `{root}`, "
                           f"which {self.protected(root)} defines and the tests use")
@@ -707,7 +692,7 @@ def _module_path(path, context):
                                                                 "matplotlib", "builtins"))
 
 
-def _owner_words(path, context):
+def _owner_words(path):
     root = path.split(".")[0]
     if root == "numpy":
         return "numpy is what the tests compare with"
@@ -732,7 +717,7 @@ def _engine_uses(tree, context):
             elif isinstance(node, ast.Attribute) and node.attr in context.policy.attributes:
                 found.append((node.attr, node))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for name, target in _imports(node).items():
+            for name, target in imported_names(node).items():
                 if target.startswith("course."):
                     for part in target.split(".")[1:]:
                         if part in engine:

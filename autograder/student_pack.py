@@ -137,11 +137,6 @@ def check_wheel(wheel):
                         f"{'course/__init__.py' in names}")
 
 
-def python_requirement(repo=REPO):
-    """pyproject's requires-python as a conda spec, e.g. '>=3.11'."""
-    return tomllib.loads((repo / "pyproject.toml").read_text())["project"]["requires-python"]
-
-
 def render(template, **values):
     """A template of student/ with each {{name}} replaced; every placeholder must be known."""
     text = (TEMPLATES / template).read_text()

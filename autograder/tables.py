@@ -38,16 +38,17 @@ def to_csv(columns, rows):
 
 
 def grades_csv(rows):
+    """rows: [results.Result]."""
     return to_csv(GRADES_COLUMNS, [
-        [r["student"], r["assignment"], number(r["score"]), number(r["max_score"]), r["status"],
-         notes_text(r["notes"])] for r in rows])
+        [r.student, r.assignment, number(r.score), number(r.max_score), r.status,
+         notes_text(r.notes)] for r in rows])
 
 
 def tests_csv(rows):
     lines = []
     for r in rows:
-        for t in r.get("tests", []):
-            lines.append([r["student"], r["assignment"], t["id"], "yes" if t["hidden"] else "no",
+        for t in r.tests:
+            lines.append([r.student, r.assignment, t["id"], "yes" if t["hidden"] else "no",
                           number(t["score"]), number(t["max_score"]), t["outcome"],
                           first_line(t.get("message"))])
     return to_csv(TESTS_COLUMNS, lines)

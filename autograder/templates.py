@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import cells_by_id, grade_id, is_locked, is_solution, is_test, points
 from autograder.course_layout import BEGIN_HIDDEN_TESTS, notebook_file
 
 # Bump when a change to the autograder changes how a notebook is graded: every result is then
@@ -58,10 +59,6 @@ class AssignmentSpec:
     def ids(self):
         """Every grade_id of the released notebook (to recognise the assignment's notebook)."""
         return set(self.locked) | set(self.solutions) | {t.id for t in self.tests}
-
-    @property
-    def hidden_ids(self):
-        return {t.id for t in self.tests if t.hidden}
 
     def to_json(self):
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -112,25 +109,20 @@ def spec_from_notebooks(assignment, source_nb, release_nb, notebook_name, finger
     A test cell is hidden when its source holds nbgrader's hidden-tests marker, or when its
     released text differs from the source (something was taken out of it).
     """
-    released = {}
-    for cell in release_nb.cells:
-        meta = cell.metadata.get("nbgrader") or {}
-        if "grade_id" in meta:
-            released.setdefault(meta["grade_id"], cell)
+    released = cells_by_id(release_nb)
     spec = AssignmentSpec(name=assignment, notebook=notebook_name, fingerprint=fingerprint_)
     for cell in source_nb.cells:
-        meta = cell.metadata.get("nbgrader") or {}
-        gid = meta.get("grade_id")
+        gid = grade_id(cell)
         if gid is None:
             continue
         release_cell = released.get(gid)
-        if meta.get("grade") and cell.cell_type == "code":
+        if is_test(cell) and cell.cell_type == "code":
             hidden = (BEGIN_HIDDEN_TESTS in cell.source or release_cell is None
                       or release_cell.source != cell.source)
-            spec.tests.append(TestCell(gid, float(meta.get("points", 0)), hidden))
-        if meta.get("solution"):
+            spec.tests.append(TestCell(gid, points(cell), hidden))
+        if is_solution(cell):
             spec.solutions.append(gid)
-        elif (meta.get("locked") or meta.get("grade")) and release_cell is not None:
+        elif (is_locked(cell) or is_test(cell)) and release_cell is not None:
             spec.locked[gid] = [release_cell.cell_type, release_cell.source]
     return spec
 

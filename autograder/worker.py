@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 TIMINGS = {}  # filled by TimedExecute while a job runs
-SANDBOX = {}  # the worker's sandbox plan (sandbox.py), made at its first job
+SANDBOX = {}  # the worker's sandbox plan (autograder/sandbox/), made at its first job
 SANDBOX_PREFIX = "autograder-sandbox-"  # + the worker's pid: its run folder in the temp folder
 
 
@@ -160,7 +160,8 @@ def failure_status(log_text):
 
 
 def grade(job):
-    """Grade one job (a dict, see pool.py) in this process; returns the result dict."""
+    """Grade one job (a dict: pipeline.worker_job) in this process; returns its results.Result
+    (autograded: an absolute path; the pipeline adds what the plan knows)."""
     from nbgrader.converters import Autograde, NbGraderException
     from nbgrader.coursedir import CourseDirectory
 
@@ -216,15 +217,15 @@ def grade(job):
         log.removeHandler(handler)
     TIMINGS["autograde"] = time.perf_counter() - autograde_started
 
-    result = {"status": results.GRADED, "score": None, "max_score": spec.max_score,
-              "tests": [], "cell_errors": [], "notes": [], "autograded": None}
+    result = results.Result(student=student, assignment=assignment, status=results.GRADED,
+                            max_score=spec.max_score, notebook=spec.notebook)
     autograded = job_root / "autograded" / student / assignment / spec.notebook
     if failed is not None or not autograded.exists():
         status, text = failure_status(log_path.read_text(errors="replace") + (failed or ""))
         exits = plan.kernel_exits(since=mark)
         if status == results.KERNEL_DIED and exits and exits[-1].message:
             text = f"the Python kernel died: {exits[-1].message}"
-        result.update(status=status, score=0.0, notes=[results.note(text, "review")])
+        result.status, result.score, result.notes = status, 0.0, [results.note(text, "review")]
     else:
         extract_started = time.perf_counter()
         import nbformat
@@ -239,15 +240,16 @@ def grade(job):
                                      Path(spec.notebook).stem, assignment, student)
         tests, cell_errors, notes = extract.tests_and_notes(nb, scores, spec,
                                                             job.get("cell_timeout"))
-        notes += [results.note(f"{cell}: {what}", "review")  # time limits: noted by extract
-                  for cell, what in sandbox.limit_errors(nb) if "time limit" not in what]
-        result.update(tests=tests, cell_errors=cell_errors, notes=notes,
-                      score=float(sum(t["score"] or 0 for t in tests)))
+        notes += [results.note(f"{cell}: {limit.value}", "review")  # TIME: noted by extract
+                  for cell, limit in sandbox.limit_errors(nb)
+                  if limit is not sandbox.CellLimit.TIME]
+        result.tests, result.cell_errors, result.notes = tests, cell_errors, notes
+        result.score = float(sum(t["score"] or 0 for t in tests))
         if verdict.tampered:  # the checker was not the checker: no test result can be trusted
             for t in tests:
                 t["score"] = 0.0
-            result["score"] = 0.0
-            result["notes"] = notes + [results.note(
+            result.score = 0.0
+            result.notes = notes + [results.note(
                 f"{verdict.summary()}: the gradient checker or numpy was tampered with, so "
                 "the notebook gets 0", "review")] + [
                 results.note(f.text(), "review") for f in verdict.flags]
@@ -256,14 +258,13 @@ def grade(job):
         tmp = dest.with_name(f".{dest.name}.tmp")
         shutil.copyfile(autograded, tmp)
         os.replace(tmp, dest)
-        result["autograded"] = str(dest)
+        result.autograded = str(dest)
         TIMINGS["extract"] = time.perf_counter() - extract_started
-    result["notes"] = result["notes"] + review
+    result.notes = result.notes + review
     remove_tree(job_root)
     TIMINGS.pop("execute_from", None)
-    timings = {k: round(v, 4) for k, v in TIMINGS.items()}
-    timings["total"] = round(time.perf_counter() - started, 4)
-    result["timings"] = timings
+    result.timings = {k: round(v, 4) for k, v in TIMINGS.items()}
+    result.timings["total"] = round(time.perf_counter() - started, 4)
     return result
 
 
@@ -348,17 +349,18 @@ def main():
             break
         job = json.loads(line)
         try:
-            result = generate(job) if job.get("kind") == "generate" else grade(job)
+            answer = generate(job) if job.get("kind") == "generate" else grade(job).to_json()
         except Exception as e:  # a bug here must not stop the class: report it, keep serving
             import traceback
 
             from autograder import results
 
             traceback.print_exc()
-            result = {"status": results.GRADING_ERROR, "score": 0.0, "tests": [],
-                      "notes": [results.note(f"the autograder failed: {type(e).__name__}: {e}",
-                                             "review")], "timings": {}}
-        protocol.write(json.dumps(result) + "\n")
+            answer = results.Result(
+                student=job.get("student", ""), assignment=job.get("assignment", ""),
+                status=results.GRADING_ERROR, score=0.0, notes=[results.note(
+                    f"the autograder failed: {type(e).__name__}: {e}", "review")]).to_json()
+        protocol.write(json.dumps(answer) + "\n")
     return 0
 
 

@@ -111,17 +111,17 @@ def run_baseline(class_dir, work, assignments, log=print):
             "cpu": cpu_seconds() - cpu, "scores": scores}
 
 
-def run_autograder(class_dir, out, jobs, log=print):
+def run_autograder(class_dir, out, jobs):
     from autograder import pipeline
     from autograder.merge import gradebook_scores
 
     started, cpu = time.perf_counter(), cpu_seconds()
     with open(os.devnull, "w") as quiet:
-        summary = pipeline.grade_class(class_dir, out, jobs=jobs, log=lambda m: None,
+        summary = pipeline.grade_class(class_dir, out, jobs=jobs, log=lambda _: None,
                                        progress_stream=quiet)
     seconds = time.perf_counter() - started
     cpu = cpu_seconds() - cpu
-    timed = [r["timings"] for r in summary.rows if r.get("timings", {}).get("execute")]
+    timed = [r.timings for r in summary.rows if r.timings.get("execute")]
     split = {}
     for key in ("kernel_start", "execute", "kernel_shutdown"):
         split[key] = sum(t.get(key, 0.0) for t in timed) / max(1, len(timed))
@@ -159,7 +159,7 @@ def run(students=6, assignments=None, jobs=None, scratch=SCRATCH, log=print):
     baseline = run_baseline(class_dir, scratch / "nbgrader", assignments, log)
     load.append(load_average())
     log(f"  {baseline['seconds']:.0f} s; now the autograder with {jobs} workers ...")
-    ours = run_autograder(class_dir, scratch / "autograder", jobs, log)
+    ours = run_autograder(class_dir, scratch / "autograder", jobs)
     load.append(load_average())
     log(f"  {ours['seconds']:.0f} s")
     mismatches = compare_scores(baseline["scores"], ours["scores"])

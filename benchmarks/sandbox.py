@@ -3,7 +3,7 @@
     plain        the venv's python3 kernel, started by nbclient (how notebooks ran before)
     limits only  the sandbox's kernel spec with bubblewrap turned off (BACKPROP_SANDBOX=off):
                  the launcher, the resource limits and the watchdog, no namespaces
-    sandboxed    the same in bubblewrap (autograder/sandbox.py)
+    sandboxed    the same in bubblewrap (autograder/sandbox/)
 
 Two workloads: a kernel that runs one trivial cell (start-up and shut-down alone), and one
 assignment's notebook filled with the reference solutions (what grading one student costs).
@@ -26,24 +26,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 ASSIGNMENT = "02-modular-backprop"
-
-
-def filled_notebook(assignment):
-    """The released notebook with every solution cell filled from source/."""
-    import nbformat
-
-    def cells(folder):
-        notebook = next((REPO / folder / assignment).glob("*.ipynb"))
-        return nbformat.read(notebook, as_version=4)
-
-    release, source = cells("release"), cells("source")
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            cell.source = solutions[meta["grade_id"]]
-    return release
 
 
 def contenders(workdir, nb_factory):
@@ -84,9 +66,10 @@ def run(repeat=5, assignment=ASSIGNMENT):
     """{workload: {contender: best seconds}}, and why the sandbox is missing (or None)."""
     import nbformat
 
+    from autograder.demo import filled_release
     from benchmarks.timing import compare
 
-    filled = filled_notebook(assignment)
+    filled = filled_release(REPO, assignment)   # what a student with every answer hands in
     trivial = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     results, missing = {}, None
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as workdir:

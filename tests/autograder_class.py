@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import grade_id, is_solution
 from autograder.demo import filled_release, noisy_answer
 from autograder.course_layout import REPO, notebook_file
 
@@ -27,9 +28,8 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def cell_index(nb, grade_id):
-    return next(i for i, c in enumerate(nb.cells)
-                if (c.metadata.get("nbgrader") or {}).get("grade_id") == grade_id)
+def cell_index(nb, gid):
+    return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
 
 
 def solved(assignment=ASSIGNMENT, overrides=None):
@@ -114,7 +114,7 @@ def write_robustness_class(folder):
 
     nb = solved()
     for cell in nb.cells:
-        if (cell.metadata.get("nbgrader") or {}).get("solution"):
+        if is_solution(cell):
             cell.source = "import time\nwhile True:\n    time.sleep(0.01)\n"
     submit(folder, "endless-notebook", nb)
     expected["endless-notebook"] = ("timed out", 0.0)

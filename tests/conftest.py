@@ -9,9 +9,11 @@ package means `.ci/run` forgot to install it, and a skipped test would hide that
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 from hypothesis import settings
 
@@ -28,6 +30,16 @@ def running_under_ci() -> bool:
 # the same matplotlib version: one written by another (or a since deleted) environment can lack
 # fonts, and then every plotting cell warns on stderr, which nbgrader scores as a failure.
 os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="pytest-matplotlib-"))
+
+# Every process a test starts inherits this session's mark (nbgrader, the autograder's workers,
+# the sandbox launchers and the kernels pass the environment on), so that the check at the end of
+# each module finds this session's own processes, and no other session's. Each pytest process
+# (an xdist worker too) marks its own.
+SESSION_MARK = "BACKPROP_TEST_SESSION"
+os.environ[SESSION_MARK] = f"{os.getpid()}-{uuid.uuid4().hex}"
+# What must never outlive the module that started it (a kernel, its sandbox launcher, a grading
+# worker); a server that a session-scoped fixture keeps is not among them.
+MUST_END = ("ipykernel_launcher", "autograder/sandbox/launcher.py", "autograder.worker")
 
 # Hypothesis: no per-example deadline (the machine's two cores are shared, so timings are
 # noisy); under CI the examples are derandomized, so a rerun sees the same ones.
@@ -87,3 +99,37 @@ def artifacts_dir(request) -> Path:
     folder = REPO_ROOT / "test-artifacts" / safe
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def session_processes(kinds=MUST_END):
+    """The live processes of this test session whose command line names one of `kinds`."""
+    mark, found = os.environ[SESSION_MARK], []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        command = " ".join(proc.info["cmdline"] or ())
+        if proc.info["status"] == psutil.STATUS_ZOMBIE or not any(k in command for k in kinds):
+            continue
+        try:
+            if proc.environ().get(SESSION_MARK) == mark:
+                found.append(proc)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_kernel_outlives_its_module():
+    """After each test module (its fixtures torn down): none of the kernels, sandbox launchers
+    or grading workers it started is still running (a few seconds allowed to exit)."""
+    yield
+    _, alive = psutil.wait_procs(session_processes(), timeout=10)
+    if alive:
+        left = []
+        for proc in alive:       # named, then stopped: the next module starts clean
+            try:
+                left.append(" ".join(proc.cmdline())[:200])
+                proc.kill()
+            except psutil.Error:
+                pass
+        if left:
+            pytest.fail("processes this module started are still running:\n" + "\n".join(left),
+                        pytrace=False)

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import demo
-from autograder.course_layout import (REPO, assignments, nbgrader_cells, notebook_file,
-                                      venv_environment)
+from autograder.cells import nbgrader_cells
+from autograder.course_layout import REPO, assignments, notebook_file, venv_environment
 
 __all__ = ["REPO", "NBGRADER_TIMEOUT", "TempCourse", "assignments", "filled_release", "nbgrader",
            "nbgrader_cells", "notebook_file", "stderr_outputs", "venv_environment"]

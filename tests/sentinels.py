@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import sources
+from autograder.cells import grade_id, is_solution
 
 MARKERS = {"### BEGIN SOLUTION": "SOLUTION", "### BEGIN HIDDEN TESTS": "HIDDEN"}
 
@@ -40,9 +41,8 @@ class Sentinels:
 
 def _plant_cell(cell, sentinels, where):
     lines, out = cell.source.splitlines(), []
-    meta = cell.metadata.get("nbgrader", {})
     has_markers = any(line.strip() in MARKERS for line in lines)
-    if meta.get("solution") and not has_markers:
+    if is_solution(cell) and not has_markers:
         comment = "# " if cell.cell_type == "code" else ""
         out.append(comment + sentinels.new("SOLUTION", where))
     for line in lines:
@@ -62,8 +62,8 @@ def plant(source_dir, sentinels=None):
     for script in sorted(Path(source_dir).glob("*/*.py")):
         nb = sources.read_script(script)
         for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-            _plant_cell(cell, sentinels, f"{script.parent.name}/{script.stem}.ipynb: {grade_id}")
+            where = f"{script.parent.name}/{script.stem}.ipynb: {grade_id(cell) or '?'}"
+            _plant_cell(cell, sentinels, where)
         sources.write_script(nb, script)
         sources.build_one(script)
     return sentinels

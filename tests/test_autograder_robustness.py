@@ -82,7 +82,7 @@ def test_the_unknown_assignment_is_reported_not_graded(graded):
 
 def test_an_endless_notebook_is_stopped_at_the_notebook_limit(graded):
     record = results.load_result(graded["out"], ASSIGNMENT, "endless-notebook")
-    assert record["timings"]["wall"] < NOTEBOOK_TIMEOUT + 15
+    assert record.timings["wall"] < NOTEBOOK_TIMEOUT + 15
     # and the limit is per notebook, not per cell: its 7 endless cells would take 7 x 5 s
     assert graded["seconds"] < 3 * NOTEBOOK_TIMEOUT + 60
 

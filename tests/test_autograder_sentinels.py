@@ -22,6 +22,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from autograder import pipeline  # noqa: E402
+from autograder.cells import grade_id  # noqa: E402
 from autograder.demo import noisy_answer  # noqa: E402
 from autograder_class import ASSIGNMENT, NOTEBOOK_TIMEOUT, cell_index, solved, submit  # noqa: E402
 from sentinels import plant  # noqa: E402
@@ -30,8 +31,7 @@ pytestmark = pytest.mark.slow
 
 
 def hidden_ids(nb):
-    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-hidden")]
+    return [gid for gid in map(grade_id, nb.cells) if gid and gid.endswith("-hidden")]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def graded(tmp_path_factory):
 
 def test_every_submission_was_graded(graded):
     _, _, summary = graded
-    assert {r["status"] for r in summary.rows} <= {"graded", "needs review"}
+    assert {r.status for r in summary.rows} <= {"graded", "needs review"}
     assert len(summary.rows) == 5
 
 

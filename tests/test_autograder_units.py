@@ -20,6 +20,8 @@ if str(REPO_ROOT) not in sys.path:  # `autograder` is a folder of the repository
 
 from autograder import extract, feedback, intake, plan, progress, results, tables  # noqa: E402
 from autograder.__main__ import parse_args  # noqa: E402
+from autograder.cells import (cell_name, cells_by_id, grade_id, grade_ids, is_solution,  # noqa: E402
+                              nbgrader_cells, points)
 from autograder.course_layout import notebook_file  # noqa: E402
 from autograder.demo import filled_release, noisy_answer  # noqa: E402
 from autograder.templates import spec_from_notebooks  # noqa: E402
@@ -40,9 +42,8 @@ def solved_bytes(nb=None):
     return nbformat.writes(nb or filled_release(REPO_ROOT, ASSIGNMENT)).encode()
 
 
-def cell_of(nb, grade_id):
-    return next(c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get("grade_id")
-                == grade_id)
+def cell_of(nb, gid):
+    return cells_by_id(nb)[gid]
 
 
 # --- the spec ---------------------------------------------------------------------------------
@@ -169,15 +170,14 @@ def test_empty_and_unreadable_notebooks_are_told_apart(spec, data, error):
 
 def test_a_copied_graded_cell_keeps_its_first_copy(spec):
     nb = filled_release(REPO_ROOT, ASSIGNMENT)
-    index = next(i for i, c in enumerate(nb.cells)
-                 if (c.metadata.get("nbgrader") or {}).get("grade_id") == "relu-vjp")
+    index = next(i for i, c in enumerate(nb.cells) if grade_id(c) == "relu-vjp")
     copy_cell = copy.deepcopy(nb.cells[index])
     copy_cell.source += "\n# my second try"
     copy_cell.id = "my-copy"
     nb.cells.insert(index + 1, copy_cell)
     out, notes = plan.check_notebook(solved_bytes(nb), spec.notebook, spec)
     graded = nbformat.reads(out.decode(), as_version=4)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in graded.cells if "nbgrader" in c.metadata]
+    ids = [grade_id(c) for c in graded.cells if grade_id(c)]
     assert len(ids) == len(set(ids))
     assert "# my second try" in graded.cells[index + 1].source  # the copy still runs
     assert any("'relu-vjp' appears 2 times" in n["text"] for n in notes)
@@ -201,6 +201,23 @@ def test_the_wrong_notebook_is_flagged(spec):
     assert [n["level"] for n in notes] == ["review"]
 
 
+def test_cell_marks_are_read_from_nbformat_nodes_and_broken_json_alike(spec):
+    nb = filled_release(REPO_ROOT, ASSIGNMENT)
+    raw = json.loads(nbformat.writes(nb))
+    assert grade_ids(nb) == grade_ids(raw) == spec.ids
+    assert set(nbgrader_cells(nb, "solution")) == set(spec.solutions)
+    assert {t.id: t.points for t in spec.tests} == {
+        gid: points(c) for gid, c in nbgrader_cells(nb, "grade").items()
+        if c.cell_type == "code"}
+    broken = {"cells": [{"metadata": "oops"}, {"metadata": {"nbgrader": ["x"]}}, "not a cell",
+                        {"metadata": {"nbgrader": {"grade_id": 7, "solution": True}}},
+                        {"metadata": {"nbgrader": {"grade_id": "ok", "points": None}}}]}
+    assert grade_ids(broken) == {"ok"} and grade_ids({"cells": "x"}) == grade_ids([]) == set()
+    assert [grade_id(c) for c in broken["cells"]] == [None, None, None, None, "ok"]
+    assert is_solution(broken["cells"][3]) and points(broken["cells"][4]) == 0.0
+    assert cell_name(broken["cells"][4], 4) == "ok" and cell_name(broken["cells"][0], 0) == "cell 1"
+
+
 def test_the_roster_reads_a_named_column_or_the_first(tmp_path):
     (tmp_path / "a.csv").write_text("name,Student\nAnn,ann1\nBob,bob2\n\n")
     (tmp_path / "b.csv").write_text("ann1\nbob2\n")
@@ -211,12 +228,33 @@ def test_the_roster_reads_a_named_column_or_the_first(tmp_path):
 # --- results, tables, progress ----------------------------------------------------------------
 
 def test_results_are_written_atomically_and_read_back(tmp_path):
-    data = {"schema": results.SCHEMA, "score": 1.5}
-    results.write_json_atomic(results.result_path(tmp_path, "a", "s"), data)
-    assert results.load_result(tmp_path, "a", "s") == data
+    result = results.Result(student="s", assignment="a", status=results.NEEDS_REVIEW, score=1.5,
+                            max_score=2.0, tests=[{"id": "t", "score": 1.5}],
+                            notes=[results.note("n", "review")], timings={"total": 1.0})
+    results.write_result(tmp_path, result)
+    assert results.load_result(tmp_path, "a", "s") == result
     assert not list((tmp_path / "results" / "a").glob(".*"))  # no temporary file left
     results.result_path(tmp_path, "a", "t").write_text('{"schema": 1, "sco')  # torn write
     assert results.load_result(tmp_path, "a", "t") is None
+
+
+def test_result_files_of_earlier_runs_are_read_or_graded_again(tmp_path):
+    """A result file as the autograder wrote it before results.Result (same fields, a dict)
+    is read; one of another schema, or missing a field, counts as missing (graded again)."""
+    earlier = {"schema": 1, "student": "s", "assignment": "a", "notebook": "a.ipynb",
+               "input_hash": "abc", "source": "s/a/a.ipynb", "status": "graded", "score": 2.0,
+               "max_score": 2.0, "tests": [], "cell_errors": [], "notes": [],
+               "timings": {"total": 3.0}, "autograded": "autograded/s/a/a.ipynb"}
+    path = results.result_path(tmp_path, "a", "s")
+    results.write_json_atomic(path, earlier)
+    read = results.load_result(tmp_path, "a", "s")
+    assert read.to_json() == earlier and read.scored
+    for changed in ({**earlier, "schema": 2}, {k: v for k, v in earlier.items() if k != "status"},
+                    [earlier]):
+        results.write_json_atomic(path, changed)
+        assert results.load_result(tmp_path, "a", "s") is None
+    results.write_json_atomic(path, {**earlier, "added_later": 1})    # a newer field: ignored
+    assert results.load_result(tmp_path, "a", "s").to_json() == earlier
 
 
 def test_unchanged_outputs_are_not_rewritten(tmp_path):
@@ -226,11 +264,11 @@ def test_unchanged_outputs_are_not_rewritten(tmp_path):
 
 
 def test_grades_csv_has_one_row_per_student_and_assignment():
-    rows = [{"student": "a", "assignment": "x", "score": 3.0, "max_score": 4.0,
-             "status": results.NEEDS_REVIEW, "notes": [results.note("n1", "review"),
-                                                       results.note("n2")]},
-            {"student": "b", "assignment": "x", "score": 0.0, "max_score": 4.0,
-             "status": results.NO_SUBMISSION, "notes": []}]
+    rows = [results.Result(student="a", assignment="x", score=3.0, max_score=4.0,
+                           status=results.NEEDS_REVIEW, notes=[results.note("n1", "review"),
+                                                               results.note("n2")]),
+            results.Result(student="b", assignment="x", score=0.0, max_score=4.0,
+                           status=results.NO_SUBMISSION, notes=[])]
     assert tables.grades_csv(rows) == ("student,assignment,score,max_score,status,notes\n"
                                        "a,x,3,4,needs review,n1; n2\n"
                                        "b,x,0,4,no submission,\n")
@@ -297,8 +335,8 @@ def test_feedback_shows_no_hidden_code_no_instructor_text_and_no_html(spec):
     release = nbformat.read(notebook_file(REPO_ROOT / "release", ASSIGNMENT), as_version=4)
     scores = {t.id: (0.0 if t.hidden else t.points, t.points) for t in spec.tests}
     tests, _, notes = extract.tests_and_notes(nb, scores, spec)
-    row = {"student": "ann", "assignment": ASSIGNMENT, "status": results.GRADED,
-           "score": 7.0, "max_score": spec.max_score, "notes": notes, "tests": tests}
+    row = results.Result(student="ann", assignment=ASSIGNMENT, status=results.GRADED,
+                         score=7.0, max_score=spec.max_score, notes=notes, tests=tests)
     html = feedback.render(row, spec, release, nb)
     assert SECRET not in html
     assert "<script>" not in html and "&lt;b&gt;plain&lt;/b&gt;" in html

@@ -15,7 +15,8 @@ import pytest
 import course
 import course.gradcheck
 import course.ops
-from autograder import canary
+from autograder import canary, canary_payload
+from autograder.cells import cells_by_id, grade_id, is_locked, is_test
 from nbgrader_course import REPO, filled_release, notebook_file
 
 ASSIGNMENT = "01-computational-graphs"
@@ -30,16 +31,15 @@ def notebook_namespace():
     """The globals a notebook has after its locked cells ran (setup, helpers)."""
     namespace = {"__name__": "__main__"}
     for cell in release().cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
-            exec(compile(cell.source, f"<{meta.get('grade_id')}>", "exec"), namespace)
+        if cell.cell_type == "code" and is_locked(cell) and not is_test(cell):
+            exec(compile(cell.source, f"<{grade_id(cell)}>", "exec"), namespace)
     return namespace
 
 
 def run_canary(namespace, capsys):
     params = canary.canary_parameters(release(), "abc123")
     capsys.readouterr()
-    canary._canary(params, namespace)
+    canary_payload._canary(params, namespace)
     out = capsys.readouterr().out.strip().splitlines()[-1]
     prefix, nonce, report = out.split(" ", 2)
     assert (prefix, nonce) == ("BACKPROP-CANARY", "abc123")
@@ -159,20 +159,28 @@ def _line(report):
     return f"BACKPROP-CANARY beef {json.dumps(report)}\n"
 
 
-def test_the_cell_does_not_change_when_canary_py_changes_on_disk(monkeypatch):
-    """A worker lives for a whole run: an edited canary.py (a git pull while grading) must not
-    shift the code it pastes into the cells (inspect reads the file again on every call)."""
+def test_the_cell_does_not_change_when_the_payload_changes_on_disk(monkeypatch):
+    """A worker lives for a whole run: an edited canary_payload.py (a git pull while grading)
+    must not change the code it pastes into the cells: the file is read once, at import."""
     import linecache
 
     before = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef",
                                     reference=release()).cells[-1].source
-    path = canary._canary.__code__.co_filename
-    shifted = ["# a line added while the worker runs\n"] * 12 + Path(path).read_text().splitlines(
-        keepends=True)
+    path = canary_payload._canary.__code__.co_filename
+    assert Path(path) == canary.PAYLOAD
+    text = Path(path).read_text()
+    edited = text.replace("    problems = []\n", "    problems = []  # edited meanwhile\n", 1)
+    shifted = ["# a line added while the worker runs\n"] * 12 + edited.splitlines(keepends=True)
     monkeypatch.setitem(linecache.cache, path, (0, None, shifted, path))  # mtime None: kept
+    read_text = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *args, **kwargs: "".join(shifted)
+                        if self == canary.PAYLOAD else read_text(self, *args, **kwargs))
+    # what reading the file again would paste
+    assert canary._payload_function(canary.PAYLOAD.read_text()) != canary._payload_function(text)
     after = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef",
                                    reference=release()).cells[-1].source
     assert after == before and "\ndef _canary(params, namespace):\n" in after
+    assert canary._payload_function(text) in after      # the function, as it was
 
 
 def test_reading_the_report():
@@ -192,8 +200,7 @@ def test_reading_the_report():
 
 def test_a_problem_is_located_in_the_cell_that_caused_it():
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                == "add-backward")
+    cell = cells_by_id(nb)["add-backward"]
     cell.source += "\nimport numpy as np\nnp.allclose = lambda *a, **k: True\n"
     line = cell.source.splitlines().index("np.allclose = lambda *a, **k: True") + 1
     filename = f"/tmp/ipykernel_7/{canary._murmur2(cell.source, canary.SEED)}.py"
@@ -212,8 +219,7 @@ def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
     from IPython.core.inputtransformer2 import TransformerManager
 
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                == "add-backward")
+    cell = cells_by_id(nb)["add-backward"]
     patch = "np.allclose = lambda *a, **k: True"
     cell.source = "\n  \n\n" + cell.source + f"\nimport numpy as np\n{patch}\n"
     compiled = TransformerManager().transform_cell(cell.source).splitlines()
@@ -244,6 +250,6 @@ def test_a_global_that_shadows_a_builtin_is_for_review_only():
 def test_shadowing_sum_in_an_honest_namespace_is_reported_not_tampering(notebook_namespace, capsys):
     notebook_namespace["sum"] = 0
     params = canary.canary_parameters(release(), "abc123")
-    canary._canary(params, notebook_namespace)
+    canary_payload._canary(params, notebook_namespace)
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1].split(" ", 2)[2])
     assert [p["severity"] for p in report["problems"] if "sum" in p["what"]] == ["review"]

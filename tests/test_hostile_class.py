@@ -170,7 +170,7 @@ def hostile_record(runs, name):
     entry = BY_NAME[name]
     record = results.load_result(runs["mixed"]["out"], entry.assignment, name)
     assert record, f"{name}: no result stored"
-    notes = [n["text"] for n in record["notes"]]
+    notes = [n["text"] for n in record.notes]
     return entry, record, notes
 
 
@@ -181,7 +181,7 @@ def test_each_hostile_student_gets_the_status_its_code_earned(runs, name):
     row = runs["mixed"]["grades"][name, entry.assignment]
     report = f"{name}: {row['status']} {row['score']}/{row['max_score']}: {row['notes']}"
     print(report)
-    assert record["timings"]["total"] < BOMB_BOUND, report
+    assert record.timings["total"] < BOMB_BOUND, report
     texts = one_or_more(expect.status)
     if expect.outcome == "kernel-died":
         assert row["status"] == results.KERNEL_DIED and float(row["score"]) == 0, report
@@ -189,13 +189,13 @@ def test_each_hostile_student_gets_the_status_its_code_earned(runs, name):
         return
     # graded, and every hostile act asks for a person's look
     assert row["status"] == results.NEEDS_REVIEW, report
-    autograded = runs["mixed"]["out"] / record["autograded"]
+    autograded = runs["mixed"]["out"] / record.autograded
     nb = nbformat.read(autograded, as_version=4)
     assert not leaks(nb), f"the sandbox leaked: {leaks(nb)}"
     if texts != ("graded",):
         assert any(text in note for text in texts for note in notes), report
     if expect.error:
-        errors = [e["message"] for e in record["cell_errors"] if e["cell"] == entry.cell]
+        errors = [e["message"] for e in record.cell_errors if e["cell"] == entry.cell]
         assert any(name in e for name in one_or_more(expect.error) for e in errors), \
             (errors, report)
     honest = runs["mixed"]["tests"]
@@ -213,10 +213,10 @@ def test_each_hostile_student_gets_the_status_its_code_earned(runs, name):
 
 def test_deleting_its_own_files_leaves_the_graded_notebook_whole(runs):
     entry, record, _ = hostile_record(runs, "delete-own-files")
-    nb = nbformat.read(runs["mixed"]["out"] / record["autograded"], as_version=4)
+    nb = nbformat.read(runs["mixed"]["out"] / record.autograded, as_version=4)
     release = nbformat.read(notebook_file(REPO / "release", entry.assignment), as_version=4)
     assert len(nb.cells) == len(release.cells)
-    assert all(t["score"] == t["max_score"] for t in record["tests"])
+    assert all(t["score"] == t["max_score"] for t in record.tests)
 
 
 def test_the_report_lists_every_flag_with_the_students_line(runs):
@@ -224,7 +224,7 @@ def test_the_report_lists_every_flag_with_the_students_line(runs):
     for entry in BANK:
         _, record, _ = hostile_record(runs, entry.name)
         assert f">{entry.name}</a>" in report, f"{entry.name} is not in the report's list"
-        for note in record["notes"]:
+        for note in record.notes:
             if note["level"] == "review":
                 assert html.escape(note["text"]) in report, (entry.name, note["text"])
 

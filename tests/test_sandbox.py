@@ -1,4 +1,4 @@
-"""The sandboxed kernel (autograder/sandbox.py) against the bank of hostile submissions.
+"""The sandboxed kernel (autograder/sandbox/) against the bank of hostile submissions.
 
 Fast tests check the plan (kernel spec, settings, nbgrader options), the bwrap command line and
 the unsandboxed fallback. The slow ones run real kernels in bubblewrap: every hostile submission
@@ -8,16 +8,23 @@ an honest notebook. The whole bank graded by `python -m autograder grade` in a c
 students is tests/test_hostile_class.py. Under CI a missing bwrap fails (conftest).
 """
 
+import ast
 import json
 import os
+import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from autograder import canary, sandbox, scan
+from autograder.sandbox import launcher, probe
+from autograder.sandbox.settings import launcher_settings
 from conftest import require_system_tool
 from hostile import BANK, BY_NAME, TEST_LIMITS, one_or_more
 from hostile.world import LoopbackServer, World, run, submission
@@ -38,12 +45,12 @@ def bwrap_ready():
 # --- the plan, fast -----------------------------------------------------------------------------
 
 def test_plan_writes_a_kernel_spec_nbgrader_finds(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "_PROBES", {sys.executable: (True, "test", "bwrap-root")})
+    monkeypatch.setattr(probe, "_PROBES", {sys.executable: (True, "test", "bwrap-root")})
     plan = sandbox.prepare(tmp_path / "run", limits=TEST_LIMITS)
     spec = json.loads((tmp_path / "run/share/jupyter/kernels/backprop-sandbox/kernel.json")
                       .read_text())
-    assert spec["argv"][:4] == [sys.executable, "-I", str(REPO / "autograder" / "sandbox.py"),
-                                "launch"]
+    assert spec["argv"][:4] == [sys.executable, "-I",
+                                str(REPO / "autograder" / "sandbox" / "launcher.py"), "launch"]
     assert spec["argv"][-3:] == ["ipykernel_launcher", "-f", "{connection_file}"]
     assert spec["interrupt_mode"] == "message"
     assert plan.sandboxed and plan.warning is None
@@ -61,14 +68,15 @@ def test_plan_writes_a_kernel_spec_nbgrader_finds(tmp_path, monkeypatch):
     assert config.Execute.kernel_name == "backprop-sandbox"
     assert config.KernelManager.transport == "ipc"
 
-    env, args = sandbox.sandbox_environment(tmp_path / "run2")
+    other = sandbox.prepare(tmp_path / "run2")    # a second run folder: its own kernel spec
+    env, args = other.env, other.nbgrader_args
     assert args[0] == "--Execute.kernel_name=backprop-sandbox" and "JUPYTER_PATH" in env
 
 
 def test_bwrap_command_shows_only_what_the_kernel_needs(tmp_path):
-    settings = sandbox._settings(tmp_path, sys.executable, "bwrap-root", "/usr/bin/bwrap",
+    settings = launcher_settings(tmp_path, sys.executable, "bwrap-root", "/usr/bin/bwrap",
                                  TEST_LIMITS, ())
-    argv = sandbox._bwrap_argv(settings, cwd="/srv/course/autograded/alice/a1",
+    argv = launcher.bwrap_argv(settings, cwd="/srv/course/autograded/alice/a1",
                                runtime=tmp_path / "rt", runtime_target="/srv/run/connect",
                                input_dir=tmp_path / "in", uid=3_000_000_123,
                                command=[sys.executable, "-m", "ipykernel_launcher"])
@@ -83,22 +91,73 @@ def test_bwrap_command_shows_only_what_the_kernel_needs(tmp_path):
                  "--new-session", "--clearenv"):
         assert flag in argv
     tmpfs = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
-    assert set(tmpfs) == {"/dev/shm", "/tmp", sandbox.HOME, "/srv/course/autograded/alice/a1"}
+    assert set(tmpfs) == {"/dev/shm", "/tmp", launcher.HOME, "/srv/course/autograded/alice/a1"}
     setenv = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "--setenv"}
-    assert setenv["JPY_PARENT_PID"] == "1" and setenv["HOME"] == sandbox.HOME
-    assert setenv["IPYTHONDIR"].startswith(sandbox.HOME)
-    assert setenv["MPLCONFIGDIR"].startswith(sandbox.HOME)
+    assert setenv["JPY_PARENT_PID"] == "1" and setenv["HOME"] == launcher.HOME
+    assert setenv["IPYTHONDIR"].startswith(launcher.HOME)
+    assert setenv["MPLCONFIGDIR"].startswith(launcher.HOME)
     assert "PYTHONPATH" not in setenv
 
 
 def test_without_root_the_kernel_gets_a_user_namespace(tmp_path):
-    settings = sandbox._settings(tmp_path, sys.executable, "bwrap-user", "/usr/bin/bwrap",
+    settings = launcher_settings(tmp_path, sys.executable, "bwrap-user", "/usr/bin/bwrap",
                                  TEST_LIMITS, ())
-    argv = sandbox._bwrap_argv(settings, cwd="/srv/a", runtime=tmp_path, runtime_target="/srv/c",
+    argv = launcher.bwrap_argv(settings, cwd="/srv/a", runtime=tmp_path, runtime_target="/srv/c",
                                input_dir=None, uid=None, command=["python"])
     assert "--unshare-user" in argv and "--cap-add" not in argv
     inner = json.loads(argv[argv.index("inner") + 1])
     assert inner["uid"] is None and inner["limits"]["tasks"] == TEST_LIMITS.tasks
+
+
+def test_the_launcher_needs_nothing_but_the_standard_library():
+    """It runs with `python -I`, and inside the sandbox it is the only file of the grader: its
+    imports (at any depth) are the standard library's, and without site-packages (`-S`) it
+    loads and runs."""
+    path = Path(launcher.__file__)
+    tree = ast.parse(path.read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom)}
+    assert imported and imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
+    loaded = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", "import runpy, sys; runpy.run_path(sys.argv[1]); "
+         "print(sorted({m.split('.')[0] for m in sys.modules if not m.startswith('__')} "
+         "- sys.stdlib_module_names))", str(path)],
+        capture_output=True, text=True, timeout=60)
+    assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+    usage = subprocess.run([sys.executable, "-I", "-S", str(path)], capture_output=True,
+                           text=True, timeout=60)
+    assert usage.returncode == 2 and "usage: launcher.py launch" in usage.stderr
+
+
+def test_a_launcher_whose_grader_is_gone_stops_its_kernel(tmp_path, monkeypatch):
+    """The process that starts the launcher exits at once (as a worker killed while starting a
+    kernel would): the launcher must not leave its kernel running until the wall-clock limit."""
+    monkeypatch.setenv(sandbox.MODE_VARIABLE, "off")  # the same launcher loop as in bwrap
+    plan = sandbox.prepare(tmp_path / "run", limits=TEST_LIMITS)
+    pid_file = tmp_path / "kernel.pid"
+    kernel = [sys.executable, "-c", "import os, sys, time; open(sys.argv[1], 'w')"
+              ".write(str(os.getpid())); time.sleep(600)", str(pid_file)]
+    argv = [sys.executable, "-I", str(launcher.__file__), "launch",
+            str(plan.run_dir / "sandbox.json"), "--", *kernel]
+    # a parent that starts the launcher and is gone before the launcher can watch it
+    subprocess.run([sys.executable, "-c", "import os, subprocess, sys; "
+                    "os.environ['JPY_PARENT_PID'] = str(os.getpid()); "
+                    "subprocess.Popen(sys.argv[1:], start_new_session=True)", *argv],
+                   check=True, timeout=60)
+    deadline = time.monotonic() + 20
+    while not plan.kernel_exits() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    exits = plan.kernel_exits()
+    assert exits and exits[-1].reason == "terminated", exits
+    if pid_file.exists():        # the kernel had started: it is gone too
+        pid = int(pid_file.read_text())
+        for _ in range(50):
+            if not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie":
+                break
+            time.sleep(0.1)
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
 
 def test_turned_off_the_plan_warns_and_grades_unsandboxed(tmp_path, monkeypatch):
@@ -113,24 +172,24 @@ def test_turned_off_the_plan_warns_and_grades_unsandboxed(tmp_path, monkeypatch)
 
 def test_required_but_missing_raises(tmp_path, monkeypatch):
     monkeypatch.setenv(sandbox.MODE_VARIABLE, "require")
-    monkeypatch.setattr(sandbox, "_PROBES", {sys.executable: (False, "no bwrap here", None)})
+    monkeypatch.setattr(probe, "_PROBES", {sys.executable: (False, "no bwrap here", None)})
     with pytest.raises(RuntimeError, match="no bwrap here"):
         sandbox.prepare(tmp_path / "run")
 
 
 def test_missing_bwrap_is_reported_in_words(monkeypatch):
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
-    ok, reason, mode = sandbox._probe(sys.executable)
+    monkeypatch.setattr(probe.shutil, "which", lambda name: None)
+    ok, reason, mode = probe.trial(sys.executable)
     assert not ok and "bubblewrap" in reason and mode is None
 
 
 def test_exit_messages_say_what_stopped_the_kernel():
-    limits = sandbox.asdict(TEST_LIMITS)
-    assert sandbox._exit_message(128 + 24, None, limits)[0] == "cpu-time"
-    assert "fork bomb" in sandbox._exit_message(137, "processes", limits)[1]
-    assert sandbox._exit_message(0, None, limits) == (None, "the kernel exited (status 0)")
-    assert sandbox._exit_message(137, None, limits) == ("signal",
-                                                         "the kernel was killed by SIGKILL")
+    limits = asdict(TEST_LIMITS)
+    assert launcher.exit_message(128 + 24, None, limits)[0] == "cpu-time"
+    assert "fork bomb" in launcher.exit_message(137, "processes", limits)[1]
+    assert launcher.exit_message(0, None, limits) == (None, "the kernel exited (status 0)")
+    assert launcher.exit_message(137, None, limits) == ("signal",
+                                                        "the kernel was killed by SIGKILL")
 
 
 # --- real kernels ---------------------------------------------------------------------------
@@ -292,7 +351,7 @@ def test_bombs_beside_an_honest_notebook(bwrap_ready, world, server, tmp_path):
 def test_wall_clock_limit_stops_a_kernel_that_ignores_interrupts(bwrap_ready, tmp_path):
     """The launcher's own bound on the kernel's life (GUIDE: bound the whole notebook from
     outside), for a cell that no timeout could interrupt."""
-    limits = sandbox.Limits(**{**sandbox.asdict(TEST_LIMITS), "wall_seconds": 5})
+    limits = sandbox.Limits(**{**asdict(TEST_LIMITS), "wall_seconds": 5})
     plan = _plan(tmp_path, "wall", limits)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"

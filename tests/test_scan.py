@@ -35,8 +35,7 @@ def test_reference_solutions_raise_no_flag(assignment):
 
 def test_every_exercise_of_the_policy_exists():
     policy = scan.load_policy()
-    grade_ids = {c.metadata["nbgrader"]["grade_id"] for a in ASSIGNMENTS for c in source(a).cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    grade_ids = {gid for a in ASSIGNMENTS for gid in nbgrader_cells(source(a), "solution")}
     named = {key.split("/")[-1] for key in policy.exercises}
     assert named <= grade_ids, f"engine_policy.toml names unknown exercises {named - grade_ids}"
     for key, entry in policy.exercises.items():

@@ -19,7 +19,8 @@ import nbformat
 from nbclient.exceptions import DeadKernelError
 
 from autograder import canary
-from nbgrader_course import REPO, nbgrader_cells, notebook_file
+from autograder.cells import grade_id, nbgrader_cells
+from nbgrader_course import REPO, notebook_file
 
 from . import LEAK_MARKERS
 
@@ -139,10 +140,10 @@ class Outcome:
     canary: object = None                          # canary.CanaryResult (graded only)
     error: str = ""
 
-    def cell_text(self, grade_id):
+    def cell_text(self, gid):
         """Everything the cell printed (streams and error names)."""
         for cell in self.nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            if grade_id(cell) == gid:
                 return "\n".join(o.get("text", "") if o.get("output_type") == "stream"
                                  else f"{o.get('ename', '')}: {o.get('evalue', '')}"
                                  for o in cell.get("outputs", []))
@@ -158,7 +159,7 @@ class Outcome:
 
         if self.outcome != "graded":
             return "kernel died: " + (self.exits[-1].message if self.exits else "no record")
-        parts = [f"{cell}: {what}" for cell, what in sandbox.limit_errors(self.nb)]
+        parts = [f"{cell}: {limit.value}" for cell, limit in sandbox.limit_errors(self.nb)]
         if self.canary is not None and self.canary.tampered:
             parts.append(self.canary.summary())
         return "graded" + (" (" + "; ".join(parts) + ")" if parts else "")
