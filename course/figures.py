@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.patches import FancyArrowPatch
 
+from course.scalar_gates import symbol_of
 from course.value import topological_order
 
 FORWARD_COLOR = "#1f5fa8"
@@ -21,10 +22,6 @@ NODE_FACE = "#f4f6f8"
 LOCAL_CMAP = "BrBG"
 FORWARD_CMAP = LinearSegmentedColormap.from_list("forward", ["#6c757d", "white", FORWARD_COLOR])
 GRADIENT_CMAP = LinearSegmentedColormap.from_list("gradient", ["#6c757d", "white", GRADIENT_COLOR])
-
-_OP_SYMBOLS = {"+": "+", "*": "×", "/": "÷", "-": "−", "neg": "−x", "exp": "exp", "log": "log",
-               "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max", "**": "pow"}
-
 
 def graph_layers(root):
     """{node: column}: inputs in column 0, every gate one column right of its latest input."""
@@ -45,8 +42,9 @@ def edge_gradients(root):
 
 
 def node_label(node):
+    """A gate's symbol (course.scalar_gates), or an input's label (else its value)."""
     if node._parents:
-        return _OP_SYMBOLS.get(node.op, node.op)
+        return symbol_of(node)
     return node.label or f"{node.data:.3g}"
 
 

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, NODE_FACE
+from course.scalar_gates import GATES
 from course.value import Value
 from course.widgets import checking
 from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
                                  table)
 from course.widgets.render import OverlayFigure, new_figure, pixel_size
 
-GATES = ("add", "multiply", "max", "copy")
+PANELS = ("add", "multiply", "max", "copy")
 PATTERNS = {"add": "distributes", "multiply": "swaps", "max": "routes", "copy": "adds up"}
-SYMBOLS = {"add": "+", "multiply": "×", "max": "max"}
 ARROW_COLOR = "#888888"
 
 
@@ -114,9 +114,7 @@ class GateModel(Model):
         def loss(inputs):
             if gate.name == "copy":
                 return gate.upstream[0] * inputs[0] + gate.upstream[1] * inputs[0]
-            a, b = inputs
-            z = {"add": a + b, "multiply": a * b, "max": max(a, b)}[gate.name]
-            return gate.upstream[0] * z
+            return gate.upstream[0] * GATES[gate.name].forward(*inputs)
 
         plus, minus = list(gate.inputs), list(gate.inputs)
         plus[k] += h
@@ -192,14 +190,14 @@ class GateFigure:
         self.figure = new_figure(10.5, 3.2)
         self.overlay = OverlayFigure(self.figure)
         self.panels = {}
-        for i, name in enumerate(GATES):
+        for i, name in enumerate(PANELS):
             ax = self.figure.add_axes((0.005 + i * 0.25, 0.02, 0.24, 0.86))
             ax.set_xlim(-0.2, 4.2)
             ax.set_ylim(-1.75, 1.45)
             ax.axis("off")
             ax.set_title(f"{name}: {PATTERNS[name]}", fontsize=11)
             self.panels[name] = self._copy_panel(ax) if name == "copy" else \
-                self._binary_panel(ax, SYMBOLS[name])
+                self._binary_panel(ax, GATES[name].symbol)
         if checking_mode:
             # A colour key, not a verdict: the readout says whether the rules agree.
             self.figure.text(0.5, 0.005, "■ magenta marks an edge where your rule disagrees "
@@ -269,7 +267,7 @@ class GateFigure:
             panel["caption"].text = _caption(name, gate)
         marked = tuple(marked)
         if marked != self.marked:
-            arrows = [a for name in GATES for a in self.panels[name]["arrows"]]
+            arrows = [a for name in PANELS for a in self.panels[name]["arrows"]]
             for arrow, wrong in zip(arrows, marked):
                 arrow.set_color(MISMATCH_COLOR if wrong else ARROW_COLOR)
             self.marked = marked

@@ -24,6 +24,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, NODE_FACE,
                             edge_bends, edge_ends, edge_label_point, graph_positions, node_label)
+from course.scalar_gates import forward_of, gate_of, parameters
 from course.value import Value, topological_order
 from course.widgets import checking
 from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
@@ -60,7 +61,7 @@ class Edge:
 class GraphModel(Model):
     """fn(**inputs) -> Value; inputs: start values by name (default: fn's defaults, else 1.0).
 
-    rules: {gate: student rule} (names as in `checking.GATES`, e.g. "sigmoid", "multiply",
+    rules: {gate: student rule} (names as in `checking.RULE_NAMES`, e.g. "sigmoid", "multiply",
     "copy"; also "*", "sigmoid_backward", a `course.Function` subclass as the rule).
     ranges: {name: (min, max)} for the sliders (default -4..4, widened to hold the start value).
     """
@@ -140,7 +141,7 @@ class GraphModel(Model):
             by_child.setdefault(e.child, []).append(e)
             e.numerical = checking.numerical_edge_gradient(order, order[e.child], e.k)
         for i, node in enumerate(order):
-            gate = checking.op_gate(node.op, len(node._parents)) if node._parents else None
+            gate = _rule_name(node)
             if gate not in self.rules:
                 continue
             mine = by_child[i]
@@ -148,7 +149,7 @@ class GraphModel(Model):
             try:
                 got, forward_value = checking.call_rule(
                     gate, self.rules[gate], node.grad, [p.data for p in node._parents],
-                    node.data, checking.exponent_of(node) if gate == "pow" else None)
+                    node.data, parameters(node))
             except checking.RuleError as error:
                 for e in mine:
                     e.problems.append(f"{where}: your rule failed: {error}")
@@ -169,7 +170,7 @@ class GraphModel(Model):
                         where=f"{where}, input {e.k + 1} ({_name(order[e.parent])})",
                         upstream=node.grad, inputs=[p.data for p in node._parents],
                         output=node.data, others=others, input_index=e.k,
-                        f=checking.forward_op(node.op, len(node._parents))))
+                        f=forward_of(node)))
                     e.mark = _join(e.mark, f"yours {fmt(e.student, 3)}")
         if "copy" in self.rules:
             self._check_copies()
@@ -220,11 +221,11 @@ class GraphModel(Model):
                 grads[id(node)] = g
                 if not node._parents:
                     continue
-                gate = checking.op_gate(node.op, len(node._parents))
+                gate = _rule_name(node)
                 if gate in rules:
                     down, _ = checking.call_rule(
                         gate, rules[gate], g, [p.data for p in node._parents], node.data,
-                        checking.exponent_of(node) if gate == "pow" else None)
+                        parameters(node))
                 else:
                     down = [local * g for local in node._local_grads]
                 for parent, d in zip(node._parents, down):
@@ -291,6 +292,12 @@ class GraphModel(Model):
             parts.append(problems_html(self.problems) or
                          gradient("Your rules agree with the engine on every edge."))
         return "".join(parts)
+
+
+def _rule_name(node):
+    """The name of the gate that made `node`, as a key of `rules`; None for a leaf."""
+    gate = gate_of(node)
+    return None if gate is None else gate.name
 
 
 def _join(a, b):
