@@ -108,6 +108,10 @@ def test_pow_stores_its_exponent_on_the_node():
     z = x ** Value(2.0)
     assert (z.op, z.exponent, len(z._parents)) == ("power", None, 2)
     assert node_label(x) == "x" and gate_of(x) is None and forward_of(x) is None
+    w = Value(3.0)
+    out = w * y + y.max(w) - y / w     # the pow node as the second operand stays in the graph
+    out.backward()
+    assert x.grad == pytest.approx(2 * 1.5 * (3.0 - 1 / 3.0), rel=1e-14)
 
 
 def test_figures_draw_the_table_symbols():
