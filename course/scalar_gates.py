@@ -93,7 +93,7 @@ deflinear("neg",      "−x",   neg,     (-1.0,))
 #        name        symbol  reads     forward    local(ans, *inputs)
 defgate("multiply", "×",    "input",  mul,       lambda ans, x, y: (y, x))           # swaps
 defgate("divide",   "÷",    "input",  truediv,   lambda ans, x, y: (1.0 / y, -x / (y * y)))
-defgate("power",    "**",   "input",  pow,       lambda ans, x, y: (power_slope(x, y),
+defgate("power",    "pow",  "input",  pow,       lambda ans, x, y: (power_slope(x, y),
                                                                      exponent_slope(x, y)))
 defgate("pow",      "**",   "input",  pow,       lambda ans, x, n: (power_slope(x, n),))  # n fixed
 defgate("exp",      "exp",  "output", math.exp,  lambda ans, x: (ans,))

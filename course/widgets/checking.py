@@ -36,9 +36,8 @@ EPS = gradcheck.EPS  # finite-difference step
 
 COPY = "copy"        # the gradients of a value used twice add up: copy_backward(u1, u2)
 RULE_NAMES = (*GATES, COPY)
-_ALIASES = {**{gate.symbol: name for name, gate in GATES.items()},
-            "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "pow",
-            "mul": "multiply", "sub": "subtract", "div": "divide"}
+_ALIASES = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "pow",
+            "mul": "multiply", "sub": "subtract", "div": "divide", "σ": "sigmoid"}
 
 # Words for the kinds of mistake. The kinds are those of the course's wrong-answer bank
 # (source/AUTHORING.md); a diagnosis module may name more.
