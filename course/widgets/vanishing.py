@@ -18,9 +18,9 @@ from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
 from course.scalar_gates import GATES, local_gradients
 from course.value import Value
 from course.widgets import checking
-from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
-                                 table)
-from course.widgets.render import OverlayFigure, new_figure, pixel_size
+from course.widgets.base import (Control, UpdatedModel, fmt, forward, gradient, mismatch,
+                                 table, verdict_html)
+from course.widgets.render import WidgetFigure
 
 MAX_DEPTH = 12
 FLOOR = 1e-12    # the log-scale bars start here
@@ -38,7 +38,7 @@ def sigmoid_grad(a):
     return local
 
 
-class VanishingModel(Model):
+class VanishingModel(UpdatedModel):
     """Sliders: x (the input), depth (sigmoid layers), w (the weight before each sigmoid).
 
     After `set(...)`: `local_gradients[k]` is w * sigma'(a_{k+1}) for layer k+1, and
@@ -52,23 +52,15 @@ class VanishingModel(Model):
                          Control("w", w, -8.0, 8.0, 0.1, label="weight w")]
         self.rule = sigmoid_backward
         super().__init__()
-        self._figure = None
-        self.update()
 
     def update(self):
         x, depth, w = self.values["x"], self.values["depth"], self.values["w"]
         h = [Value(x, label="h0")]
-        pre, post = [], []
         for _ in range(depth):
-            a = h[-1] * w
-            s = a.sigmoid()
-            pre.append(a)
-            post.append(s)
-            h.append(s)
-        out = h[-1]
+            h.append((h[-1] * w).sigmoid())
+        out, post = h[-1], h[1:]       # post: the sigmoid nodes
         out.backward()
         self.activations = [node.data for node in h]
-        self.preactivations = [a.data for a in pre]
         self.gradients = [node.grad for node in h]
         self.sigmoid_locals = [s._local_grads[0] for s in post]
         self.local_gradients = [w * d for d in self.sigmoid_locals]
@@ -111,16 +103,8 @@ class VanishingModel(Model):
 
     # --- showing ----------------------------------------------------------------------------
 
-    def png(self):
-        if self._figure is None:
-            self._figure = VanishingFigure(self.checking)
-        self._figure.update(self)
-        return self._figure.png()
-
-    def pixel_size(self):
-        if self._figure is None:
-            self._figure = VanishingFigure(self.checking)
-        return self._figure.pixel_size()
+    def new_figure(self):
+        return VanishingFigure(self.checking)
 
     def readout_html(self):
         x = self.values["x"]
@@ -142,17 +126,16 @@ class VanishingModel(Model):
                 f"{gradient(fmt(self.input_gradient))} after {self.values['depth']} layer(s).")
         parts = [head, table(header, rows, classes="gradient-readout")]
         if self.checking:
-            parts.append(problems_html(self.problems) or
-                         gradient("Your sigmoid_backward agrees with the engine at every layer."))
+            parts.append(verdict_html(
+                self.problems, "Your sigmoid_backward agrees with the engine at every layer."))
         return "".join(parts)
 
 
-class VanishingFigure:
+class VanishingFigure(WidgetFigure):
     """Left: sigma and sigma' with the current x. Right: |d out / d h_k| per layer, log scale."""
 
     def __init__(self, checking_mode):
-        self.figure = new_figure(11.0, 3.6)
-        self.overlay = OverlayFigure(self.figure)
+        super().__init__(11.0, 3.6)
         left = self.figure.add_axes((0.06, 0.15, 0.36, 0.72))
         grid = np.linspace(-8, 8, 401)
         left.plot(grid, [sigmoid(a) for a in grid], color=FORWARD_COLOR, lw=1.6, label="σ(x)")
@@ -195,7 +178,6 @@ class VanishingFigure:
             right.legend(loc="upper right", fontsize=8, frameon=False)
         self.bar_labels = [self.overlay.label(right, k, 1.0, GRADIENT_COLOR, 7, va="bottom")
                            for k in range(MAX_DEPTH + 1)]
-        self.right = right
 
     def update(self, model):
         x = model.values["x"]
@@ -225,10 +207,4 @@ class VanishingFigure:
                 bar.set_visible(False)
                 text.visible = False
         self.student_dots.set_data(wrong_k, wrong_v)
-
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
 
