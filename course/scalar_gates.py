@@ -66,6 +66,15 @@ def relu(x):
     return max(x, 0.0)
 
 
+def power(x, y):
+    """x ** y of floats, real or an error (Python gives a complex number for (-8.0) ** (1/3))."""
+    out = x ** y
+    if isinstance(out, complex):
+        raise ValueError(f"{x:g} ** {y:g} is not a real number (a negative base needs an "
+                         f"integer exponent)")
+    return out
+
+
 def power_slope(x, n):
     """d(x**n)/dx = n * x**(n-1); 0 for n == 0, and +inf at x == 0 when 0 < n < 1."""
     if n == 0:
@@ -93,9 +102,9 @@ deflinear("neg",      "−x",   neg,     (-1.0,))
 #        name        symbol  reads     forward    local(ans, *inputs)
 defgate("multiply", "×",    "input",  mul,       lambda ans, x, y: (y, x))           # swaps
 defgate("divide",   "÷",    "input",  truediv,   lambda ans, x, y: (1.0 / y, -x / (y * y)))
-defgate("power",    "pow",  "input",  pow,       lambda ans, x, y: (power_slope(x, y),
+defgate("power",    "pow",  "input",  power,     lambda ans, x, y: (power_slope(x, y),
                                                                      exponent_slope(x, y)))
-defgate("pow",      "**",   "input",  pow,       lambda ans, x, n: (power_slope(x, n),))  # n fixed
+defgate("pow",      "**",   "input",  power,     lambda ans, x, n: (power_slope(x, n),))  # n fixed
 defgate("exp",      "exp",  "output", math.exp,  lambda ans, x: (ans,))
 defgate("log",      "log",  "input",  math.log,  lambda ans, x: (1.0 / x,))
 defgate("tanh",     "tanh", "output", math.tanh, lambda ans, x: (1.0 - ans * ans,))

@@ -109,7 +109,7 @@ class Value:
         if isinstance(exponent, Value):
             return self._power(exponent)
         gate, x, n = GATES["pow"], self.data, float(exponent)
-        data = float(gate.forward(x, n))
+        data = gate.forward(x, n)
         out = PowNode(data, (self,), gate.local(data, x, n), gate.name)
         out.exponent = n
         return out

@@ -120,6 +120,12 @@ def test_figures_draw_the_table_symbols():
         ["×", "÷", "−", "−x", "σ", "ReLU"]
 
 
+@pytest.mark.parametrize("exponent", [0.5, Value(0.5)], ids=["number", "Value"])
+def test_a_negative_base_to_a_fractional_power_is_refused_clearly(exponent):
+    with pytest.raises(ValueError, match="not a real number"):
+        Value(-2.0) ** exponent
+
+
 def test_a_gate_must_say_what_its_rule_reads():
     with pytest.raises(ValueError, match="reads must be one of"):
         defgate("cube", "³", "both", lambda x: x ** 3, lambda ans, x: (3 * x * x,))
