@@ -54,6 +54,22 @@ def test_an_honest_namespace_passes(notebook_namespace, capsys):
     assert report["checks"] > 100
 
 
+def test_a_decorated_engine_function_imported_by_another_module_is_no_tampering(
+        notebook_namespace, capsys, monkeypatch):
+    """A wrapped function (functools.wraps, @contextmanager) of one course module, imported by
+    another: both modules hold the wrapper, which is the home module's own, not a replacement."""
+    import functools
+
+    import course.figures
+    import course.timing
+
+    wrapper = functools.wraps(course.timing.best_time)(lambda *args, **kwargs: None)
+    monkeypatch.setattr(course.timing, "helper", wrapper, raising=False)
+    monkeypatch.setattr(course.figures, "helper", wrapper, raising=False)
+    problems, _ = run_canary(notebook_namespace, capsys)
+    assert problems == []
+
+
 def test_replaced_allclose_is_caught_and_located(notebook_namespace, capsys, monkeypatch):
     monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
     problems, report = run_canary(notebook_namespace, capsys)
