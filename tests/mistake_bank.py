@@ -652,11 +652,6 @@ mistake("solve-jvp-dA-sign", "JVP rule", "sign",
         "the tangent of solve(A, b) as solve(A, db + dA x)",
         "jvp", lambda tangents, A, b: np.linalg.solve(A, tangents[1] + tangents[0] @ np.linalg.solve(A, b)),
         solve_jvp, np.linalg.solve, well_conditioned(4, seed=74))
-mistake("logsumexp-jvp-keepdims", "JVP rule", "shape",
-        "the tangent of log-sum-exp over the last axis keeps that axis: (N, 1) for (N,)",
-        "jvp", lambda tangents, x: (softmax(x) * tangents[0]).sum(axis=-1, keepdims=True),
-        lambda tangents, x: (softmax(x) * tangents[0]).sum(axis=-1),
-        lambda x: np.log(np.exp(x).sum(axis=-1)), inputs((3, 4), seed=75))
 mistake("sum-jvp-keeps-last-term", "JVP rule", "not_accumulated",
         "the tangent of x.sum(axis=1) keeps only the last column's tangent",
         "jvp", lambda tangents, x: tangents[0][:, -1], lambda tangents, x: tangents[0].sum(axis=1),
