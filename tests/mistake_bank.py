@@ -580,6 +580,19 @@ def softmax_jvp(tangents, x):
     return s * (dx - (s * dx).sum(axis=-1, keepdims=True))
 
 
+def solve_jvp(tangents, A, b):
+    dA, db = tangents
+    return np.linalg.solve(A, db - dA @ np.linalg.solve(A, b))
+
+
+def well_conditioned(n, seed):
+    """() -> (A, b): a random, well-conditioned, unsymmetric A (n, n) and b (n,)."""
+    def make():
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, n)) + n * np.eye(n), rng.standard_normal(n)
+    return make
+
+
 mistake("dual-mul-one-term", "JVP rule", "zero",
         "Dual.__mul__ keeps only a' b of the product rule a' b + a b'",
         "jvp", dual_jvp(DualMulOneTerm, lambda a, b: a * b), dual_jvp(Dual, lambda a, b: a * b),
@@ -631,6 +644,14 @@ mistake("softmax-jvp-element-wise", "JVP rule", "unknown",
         "softmax_jvp as s * (1 - s) * dx: every output depends on its whole row",
         "jvp", lambda tangents, x: softmax(x) * (1 - softmax(x)) * tangents[0], softmax_jvp,
         softmax, inputs((2, 4), seed=71))
+mistake("solve-jvp-forgets-dA", "JVP rule", "zero",
+        "the tangent of solve(A, b) as solve(A, db): the moving A is forgotten",
+        "jvp", lambda tangents, A, b: np.linalg.solve(A, tangents[1]), solve_jvp,
+        np.linalg.solve, well_conditioned(4, seed=73))
+mistake("solve-jvp-dA-sign", "JVP rule", "sign",
+        "the tangent of solve(A, b) as solve(A, db + dA x)",
+        "jvp", lambda tangents, A, b: np.linalg.solve(A, tangents[1] + tangents[0] @ np.linalg.solve(A, b)),
+        solve_jvp, np.linalg.solve, well_conditioned(4, seed=74))
 mistake("sum-jvp-keeps-last-term", "JVP rule", "not_accumulated",
         "the tangent of x.sum(axis=1) keeps only the last column's tangent",
         "jvp", lambda tangents, x: tangents[0][:, -1], lambda tangents, x: tangents[0].sum(axis=1),

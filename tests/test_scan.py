@@ -100,28 +100,28 @@ CHEATS = [
      "    ((xt @ wt) * upstream).sum().backward()\n"
      "    return xt.grad, wt.grad\n",
      "xt, wt = course.Tensor(x, requires_grad=True), course.Tensor(W, requires_grad=True)"),
-    ("05-forward-mode", "softmax-jvp",
-     "def softmax_jvp(tangents, x):\n"
-     "    return course.jvp(course.softmax, (x,), tangents)[1]\n",
-     "return course.jvp(course.softmax, (x,), tangents)[1]"),
+    ("05-forward-mode", "standardize-jvp",
+     "def standardize_jvp(tangents, x):\n"
+     "    return course.jvp(standardize, (x,), tangents)[1]\n",
+     "return course.jvp(standardize, (x,), tangents)[1]"),
     ("05-forward-mode", "jacobian-fwd",
      "def jacobian_fwd(f, x):\n    return course.jacfwd(f)(np.asarray(x, dtype=np.float64))\n",
      "return course.jacfwd(f)(np.asarray(x, dtype=np.float64))"),
-    ("05-forward-mode", "tanh-jvp",
+    ("05-forward-mode", "logsumexp-jvp",
      "grad_fn = course.grad\n"
-     "def tanh_jvp(tangents, x):\n"
-     "    return engine_vjp(np.tanh)(tangents[0], x)\n",
-     "return engine_vjp(np.tanh)(tangents[0], x)"),
-    ("06-higher-order", "hvp-fwd-rev",
-     "def hvp_fwd_rev(f, x, v):\n    return course.hvp(f, x, v)\n",
+     "def logsumexp_jvp(tangents, x):\n"
+     "    return engine_vjp(logsumexp)(tangents[0], x)\n",
+     "return engine_vjp(logsumexp)(tangents[0], x)"),
+    ("06-higher-order", "hvp-rev-rev",
+     "def hvp_rev_rev(f, x, v):\n    return course.hvp(f, x, v)\n",
      "return course.hvp(f, x, v)"),
     ("06-higher-order", "hessian",
      "def hessian(f, x):\n    return course.jacfwd(course.jacrev(f))(np.asarray(x, dtype=float))\n",
      "return course.jacfwd(course.jacrev(f))(np.asarray(x, dtype=float))"),
-    ("06-higher-order", "sigmoid-second-derivative",
-     "def sigmoid_second_derivative(x):\n"
-     "    return second_derivative(course.sigmoid)(np.asarray(x, dtype=float))\n",
-     "return second_derivative(course.sigmoid)(np.asarray(x, dtype=float))"),
+    ("06-higher-order", "silu-second-derivative",
+     "def silu_second_derivative(x):\n"
+     "    return nth_derivative(silu, 2)(np.asarray(x, dtype=float))\n",
+     "return nth_derivative(silu, 2)(np.asarray(x, dtype=float))"),
 ]
 
 

@@ -310,10 +310,16 @@ def softmax_vjp(upstream, x):
 '''
 
 _ENGINE_CHEAT_HESSIAN = r'''
-def hessian(f, x):
-    """The (n, n) Hessian of scalar f at x (shape (n,)), one Hessian-vector product per column."""
-    x = np.asarray(x, dtype=np.float64)
-    return course.jacfwd(course.jacrev(f))(x)
+def hessian(f, params):
+    """The (n, n) Hessian of scalar f(*params) over all entries of the arrays in params."""
+    params = tuple(np.asarray(p, dtype=np.float64) for p in params)
+    sizes = [p.size for p in params]
+    stops = np.cumsum(sizes)
+
+    def f_of_vector(z):
+        return f(*[z[int(s) - n:int(s)].reshape(p.shape) for p, n, s in zip(params, sizes, stops)])
+
+    return course.jacfwd(course.jacrev(f_of_vector))(np.concatenate([p.ravel() for p in params]))
 '''
 
 _ENGINE_CHEAT_VALUE = r'''
