@@ -488,7 +488,7 @@ assert len(errors) == 1 and errors[0] < 1e-7, (
 
 # %% nbgrader={"grade": true, "grade_id": "test-check-rule-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-assert len(check_rule(np.sin, lambda upstream, x: np.cos(x) * upstream, np.ones(2))) == 1
+assert len(check_rule(np.sin, lambda upstream, v: np.cos(v) * upstream, np.ones(2))) == 1
 ### BEGIN HIDDEN TESTS
 # numbers (shape ()), three inputs, a slightly wrong rule
 errors = check_rule(lambda x, y: x / y, lambda u, x, y: (u / y, -u * x / y ** 2), 1.5, -0.7)
@@ -1211,7 +1211,7 @@ assert not mismatches, f"sigmoid_neuron disagrees with course.Value at (w0, x0, 
 # shape (element by element). Use the `sigmoid` above; you may call your own rules
 # (`tanh_backward`, `divide_backward`, ...) for the gates they cover, or write the lines out.
 #
-# **Example.** `fan_out_flat(0.8, -0.4)` returns `f` near `0.3335`; the cell after the solution
+# **Example.** `fan_out_flat(0.8, -0.4)` returns `f` = `0.40372...`; the test after the solution
 # compares your gradients with the engine's at that point.
 #
 # <details><summary>Hint 1</summary>

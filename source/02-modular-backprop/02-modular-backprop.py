@@ -414,9 +414,9 @@ print("sigmoid(40.0) == 1.0 in float64:", bool(course.sigmoid(np.array(40.0)) ==
 
 # %% [markdown]
 # $\sigma(40)$ is so close to 1 that float64 rounds it to exactly 1, so $\log(1 - h)$ is
-# $\log 0$: the loss is infinite and the gradient not a number, although the true loss is about
-# 40 and its gradient almost exactly 1. One gate that knows the whole formula can do better in
-# both passes.
+# $\log 0$: the loss is infinite and the gradient not a number, although neither truly is: the
+# loss of a very sure, wrong prediction is large but finite, and so is its gradient. One gate that
+# knows the whole formula can do better in both passes.
 #
 # ### Exercise 3: `SigmoidLogLoss`, one gate
 #
@@ -445,8 +445,8 @@ print("sigmoid(40.0) == 1.0 in float64:", bool(course.sigmoid(np.array(40.0)) ==
 # <details><summary>Hint 2</summary>
 #
 # For the forward pass, write both logs with the softplus $s(v) = \log(1 + e^{v})$:
-# $\log \sigma(q) = -s(-q)$ and $\log(1 - \sigma(q)) = -s(q)$. Then use $s(-q) = s(q) - q$. numpy's
-# `np.logaddexp(0, v)` computes $s(v)$ without overflow.
+# $\log \sigma(q) = -s(-q)$ and $\log(1 - \sigma(q)) = -s(q)$. How are $s(-q)$ and $s(q)$
+# related? numpy's `np.logaddexp(0, v)` computes $s(v)$ without overflow.
 # </details>
 #
 # <details><summary>Hint 3</summary>
