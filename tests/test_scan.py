@@ -64,6 +64,10 @@ CHEATS = [
      "def tanh_backward(upstream, out):\n"
      "    return rule(upstream, out)\n",
      "from course.gate_rules import tanh_backward as rule"),
+    ("01-computational-graphs", "relative-error",
+     "def relative_error(a, b):\n"
+     "    return rel_error(a, b)\n",
+     "return rel_error(a, b)"),
     ("01-computational-graphs", "divide-backward",
      "from course.gradcheck import numerical_vjp\n"
      "def divide_backward(upstream, x, y):\n"
