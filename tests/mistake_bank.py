@@ -163,6 +163,15 @@ mistake("pow-exponent-not-lowered", "scalar gate", "unknown",
         "pow_backward for x**3 computes 3 * x**3 instead of 3 * x**2",
         "vjp", lambda upstream, x: 3 * x ** 3 * upstream, lambda upstream, x: 3 * x ** 2 * upstream,
         lambda x: x ** 3, inputs((5,), seed=11))
+mistake("tanh-sign", "scalar gate", "sign",
+        "tanh_backward(upstream, out) returns (out**2 - 1) * upstream",
+        "vjp", lambda upstream, x: (np.tanh(x) ** 2 - 1) * upstream,
+        lambda upstream, x: (1 - np.tanh(x) ** 2) * upstream, np.tanh, inputs((5,), seed=13))
+mistake("power-dy-forgets-upstream", "scalar gate", "missing_upstream",
+        "power_backward for z = x**y returns x**y * log(x) for y, without the upstream gradient",
+        "vjp", lambda upstream, x, y: (upstream * y * x ** (y - 1), x ** y * np.log(x)),
+        lambda upstream, x, y: (upstream * y * x ** (y - 1), upstream * x ** y * np.log(x)),
+        lambda x, y: x ** y, inputs((5,), (5,), seed=14, positive=True, shift=0.2))
 mistake("divide-sign", "scalar gate", "sign",
         "divide_backward: d(x/y)/dy = +x/y**2",
         "vjp", lambda upstream, x, y: (upstream / y, upstream * x / y ** 2),
@@ -310,6 +319,78 @@ class SquareMissingTwo(Square):
         return x * grad_q
 
 
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad_t):
+        (t,) = ctx.saved_tensors
+        return (1.0 - t * t) * grad_t
+
+
+class TanhInputAsOutput(Function):
+    """Saves the input and hands it to tanh_backward as if it were the output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad_t):
+        (x,) = ctx.saved_tensors
+        return (1.0 - x * x) * grad_t
+
+
+class Divide(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad_d):
+        x, y = ctx.saved_tensors
+        return grad_d / y, -grad_d * x / (y * y)
+
+
+class DivideGradientsSwapped(Divide):
+    @staticmethod
+    def backward(ctx, grad_d):
+        x, y = ctx.saved_tensors
+        return -grad_d * x / (y * y), grad_d / y
+
+
+class SigmoidLogLoss(Function):
+    @staticmethod
+    def forward(ctx, q, t):
+        ctx.save_for_backward(q, t)
+        return np.logaddexp(0.0, q) - t * q
+
+    @staticmethod
+    def backward(ctx, grad_L):
+        q, t = ctx.saved_tensors
+        return (sigmoid(q) - t) * grad_L, -q * grad_L
+
+
+class SigmoidLogLossSign(SigmoidLogLoss):
+    @staticmethod
+    def backward(ctx, grad_L):
+        q, t = ctx.saved_tensors
+        return (t - sigmoid(q)) * grad_L, -q * grad_L
+
+
+class SigmoidLogLossNoTargetGradient(SigmoidLogLoss):
+    @staticmethod
+    def backward(ctx, grad_L):
+        q, t = ctx.saved_tensors
+        return (sigmoid(q) - t) * grad_L, None
+
+
 def applied(cls):
     """f(*inputs) = cls.apply(*inputs), with the inputs' names for the messages."""
     if cls.forward.__code__.co_argcount == 3:
@@ -344,6 +425,20 @@ mistake("sigmoid-function-overflows", "Function backward", "nonfinite",
 mistake("exp-function-sign", "Function backward", "sign",
         "Exp.backward returns -e * grad_e", "grad",
         applied(ExpSign), applied(Exp), inputs=inputs((4,), seed=24))
+mistake("tanh-function-input-as-output", "Function backward", "output_for_input",
+        "Tanh saves its input x and hands it to the rule as the output: 1 - x**2", "grad",
+        applied(TanhInputAsOutput), applied(Tanh), inputs=inputs((2, 3), seed=26))
+mistake("divide-function-gradients-swapped", "Function backward", "swapped_inputs",
+        "Divide.backward returns (dL/dy, dL/dx)", "grad",
+        applied(DivideGradientsSwapped), applied(Divide),
+        inputs=inputs((4,), (4,), seed=27, shift=0.0))
+mistake("sigmoid-log-loss-sign", "Function backward", "sign",
+        "SigmoidLogLoss.backward returns t - sigmoid(q) for q", "grad",
+        applied(SigmoidLogLossSign), applied(SigmoidLogLoss), inputs=inputs((5,), (5,), seed=28))
+mistake("sigmoid-log-loss-no-target-gradient", "Function backward", "zero",
+        "SigmoidLogLoss.backward returns None for the target t", "grad",
+        applied(SigmoidLogLossNoTargetGradient), applied(SigmoidLogLoss),
+        inputs=inputs((5,), (5,), seed=29))
 mistake("square-function-missing-two", "Function backward", "scale",
         "Square.backward returns x * grad_q: the factor 2 forgotten", "grad",
         applied(SquareMissingTwo), applied(Square), inputs=inputs((2, 2), seed=25))

@@ -216,7 +216,7 @@ def test_reading_the_report():
 
 def test_a_problem_is_located_in_the_cell_that_caused_it():
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = cells_by_id(nb)["add-backward"]
+    cell = cells_by_id(nb)["max-backward"]
     cell.source += "\nimport numpy as np\nnp.allclose = lambda *a, **k: True\n"
     line = cell.source.splitlines().index("np.allclose = lambda *a, **k: True") + 1
     filename = f"/tmp/ipykernel_7/{canary._murmur2(cell.source, canary.SEED)}.py"
@@ -226,7 +226,7 @@ def test_a_problem_is_located_in_the_cell_that_caused_it():
     assert result.tampered
     [flag] = result.flags
     assert (flag.kind, flag.cell, flag.line, flag.code) == (
-        "tamper", "add-backward", line, "np.allclose = lambda *a, **k: True")
+        "tamper", "max-backward", line, "np.allclose = lambda *a, **k: True")
 
 
 def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
@@ -235,7 +235,7 @@ def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
     from IPython.core.inputtransformer2 import TransformerManager
 
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = cells_by_id(nb)["add-backward"]
+    cell = cells_by_id(nb)["max-backward"]
     patch = "np.allclose = lambda *a, **k: True"
     cell.source = "\n  \n\n" + cell.source + f"\nimport numpy as np\n{patch}\n"
     compiled = TransformerManager().transform_cell(cell.source).splitlines()

@@ -235,5 +235,5 @@ def test_canary_flags_name_the_line_that_replaced_a_checker(runs):
     located = {"check_grad was replaced": "course.gradcheck.check_grad = lambda",
                "numpy.allclose was replaced": "np.allclose = lambda"}
     for what, code in located.items():
-        assert any(what in n and n.startswith("[tamper] add-function, line ") and code in n
+        assert any(what in n and n.startswith("[tamper] tanh-function, line ") and code in n
                    for n in notes), (what, notes)
