@@ -329,8 +329,7 @@ plt.show()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-elementwise-exercise", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # So there is nothing to write four times: one construction turns a local derivative into a backward
-# rule, for every element-wise function at once. The engine does the same (`course.vjp_rules` holds
-# one line per function); here you build it.
+# rule, for every element-wise function at once.
 #
 # ### Exercise 2: one backward rule for every element-wise function, `elementwise_vjp(local_grad)` (3 points)
 #
@@ -432,7 +431,8 @@ assert np.allclose(twice(np.ones(3), np.ones(3), np.ones(3)), 2.0) and np.allclo
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-rules-of-01", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Every element-wise rule of 01 is now one line: its local derivative, handed to your construction.
-# The cell below builds them and compares each with the engine on a matrix.
+# The cell below builds them and compares each with the engine on a matrix. (The engine keeps its
+# rules the same way, as data: one line per function in `course/vjp_rules.py`.)
 
 # %%
 relu_vjp = elementwise_vjp(lambda x, y: (x > 0) * 1.0)
