@@ -1304,15 +1304,8 @@ for n in sizes:
 print(f"{'n':>6} {'Jacobian bytes':>15} {'VJP bytes':>10} {'Jacobian time':>14} {'VJP time':>10}")
 for n, jb, vb, tj, tv in rows:
     print(f"{n:>6} {jb:>15,} {vb:>10,} {tj * 1e3:>11.2f} ms {tv * 1e3:>7.3f} ms")
-
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.loglog(sizes, [r[1] for r in rows], "o-", color="0.4", label=r"explicit Jacobian ($n^2$ floats)")
-ax.loglog(sizes, [r[2] for r in rows], "o-", color=GRADIENT_COLOR, label=r"VJP ($n$ floats)")
-ax.set_xlabel("n (length of x)")
-ax.set_ylabel("bytes")
-ax.legend()
-ax.set_title("Memory of one ReLU backward step")
-plt.show()
+print(f"\nfrom n = {sizes[0]} to n = {sizes[-1]} the Jacobian grew {rows[-1][1] / rows[0][1]:,.0f} times, "
+      f"the VJP {rows[-1][2] / rows[0][2]:,.0f} times")
 
 batch, width = 64, 4096          # one hidden layer's activations for a batch of 64
 n = batch * width
