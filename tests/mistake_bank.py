@@ -54,6 +54,10 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+
+
 def repeated_index(n):
     return np.concatenate([np.arange(n), np.arange(0, n, 2)])
 
@@ -524,6 +528,17 @@ mistake("broadcast-keeps-last-row", "vector VJP", "not_accumulated",
         "vjp", lambda upstream, b: upstream[-1], lambda upstream, b: upstream.sum(axis=0),
         lambda b: np.broadcast_to(b, (4, 3)), inputs((3,), seed=40))
 
+mistake("elu-negative-side-forgets-one", "vector VJP", "partial",
+        "ELU's derivative on x <= 0 written as y instead of y + 1 (= e^x)",
+        "vjp", lambda upstream, x: upstream * np.where(x > 0, 1.0, elu(x)),
+        lambda upstream, x: upstream * np.where(x > 0, 1.0, elu(x) + 1.0),
+        elu, inputs((3, 4), seed=41))
+mistake("logsumexp-vjp-forgets-upstream", "vector VJP", "missing_upstream",
+        "log-sum-exp along the last axis: softmax(x) without the upstream number of each row",
+        "vjp", lambda upstream, x: softmax(x),
+        lambda upstream, x: upstream[..., None] * softmax(x),
+        lambda x: np.log(np.exp(x).sum(axis=-1)), inputs((3, 4), seed=42))
+
 
 # --- 04: matrix VJPs ---------------------------------------------------------------------------
 
@@ -594,6 +609,17 @@ mistake("multiply-broadcast-not-reduced", "matrix VJP", "unreduced_broadcast",
         lambda upstream, x, y: (unbroadcast(upstream * y, x.shape),
                                 unbroadcast(upstream * x, y.shape)),
         lambda x, y: x * y, inputs((2, 1, 3), (4, 1), seed=47))
+mistake("unbroadcast-leading-axes-only", "matrix VJP", "unreduced_broadcast",
+        "a (3, 1) column broadcast to (2, 3, 4): unbroadcast sums the added axis, not the "
+        "stretched one",
+        "vjp", lambda upstream, x: upstream.sum(axis=0),
+        lambda upstream, x: upstream.sum(axis=(0, 2))[:, None],
+        lambda x: np.broadcast_to(x, (2, 3, 4)), inputs((3, 1), seed=53))
+mistake("unbroadcast-drops-stretched-axis", "matrix VJP", "shape",
+        "the same, summed over the stretched axis without keeping it: shape (3,), not (3, 1)",
+        "vjp", lambda upstream, x: upstream.sum(axis=(0, 2)),
+        lambda upstream, x: upstream.sum(axis=(0, 2))[:, None],
+        lambda x: np.broadcast_to(x, (2, 3, 4)), inputs((3, 1), seed=54))
 mistake("bias-grad-summed-over-features", "matrix VJP", "shape",
         "dL/db = upstream.sum(axis=1): one number per example instead of per feature",
         "vjp", lambda upstream, x, W, b: (upstream @ W.T, x.T @ upstream, upstream.sum(axis=1)),

@@ -306,8 +306,8 @@ sys.addaudithook(_guard)
 '''
 
 _ENGINE_CHEAT_SOFTMAX = r'''
-def softmax_vjp(upstream, x):
-    """dL/dx for s = softmax(x) along the last axis; upstream has x's shape. The shape of x."""
+def softmax_vjp(upstream, x, y):
+    """dL/dx for y = softmax(x) along the last axis; upstream and y have x's shape. The shape of x."""
     (dx,) = course.vjp(lambda x: course.softmax(x, axis=-1), x)[1](upstream)
     return dx
 '''
