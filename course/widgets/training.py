@@ -20,6 +20,7 @@ follows the training as it runs.
 from dataclasses import replace
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR
 from course.widgets.base import Control, RedrawnModel, fmt, forward, gradient, table
@@ -108,7 +109,7 @@ class TrainingFigure:
 
     def __init__(self, model):
         self.figure = new_figure(12.0, 3.4)
-        panels = [self.figure.add_axes((0.05 + k * 0.33, 0.17, 0.26, 0.68)) for k in range(3)]
+        panels = [self.figure.add_axes((0.06 + k * 0.33, 0.17, 0.255, 0.68)) for k in range(3)]
         specs = (("grad_norms", "‖dL/dW‖ per layer", GRADIENT_COLOR, True),
                  ("update_ratios", "update / weight per layer", GRADIENT_COLOR, True),
                  ("dead_fractions", "dead ReLUs (fraction of units)", FORWARD_COLOR, False))
@@ -123,6 +124,7 @@ class TrainingFigure:
                     ax.plot([steps[k]], [shown[k]], marker="o", ms=5, color=shade)
             if log:
                 ax.set_yscale("log")
+                ax.yaxis.set_minor_formatter(NullFormatter())
             else:
                 ax.set_ylim(-0.03, 1.03)
             if key == "update_ratios":

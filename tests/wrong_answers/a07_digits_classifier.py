@@ -42,7 +42,7 @@ FIT = "test-fit-hidden"     # retrains the MLP and the CNN and scores them on th
 
 WRONG_ANSWERS = [
     # --- init-linear ---------------------------------------------------------------------------
-    _entry("init-std-one", "init-linear", "scale", _tests("init-linear") + [FIT],
+    _entry("init-std-one", "init-linear", "scale", _tests("init-linear"),
            ("* np.sqrt(2.0 / fan_in)", "")),
     _entry("init-lecun-for-relu", "init-linear", "scale", _tests("init-linear"),
            ("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")),
@@ -141,11 +141,10 @@ WRONG_ANSWERS = [
     _entry("conv-dW-from-the-transposed-product", "conv2d-function", "transpose",
            _tests("conv2d-function") + [FIT],
            ("dW = (g.T @ cols).reshape(W.shape)", "dW = (cols.T @ g).reshape(W.shape)")),
-    _entry("conv-output-layout-not-transposed", "conv2d-function", "transpose",
-           _tests("conv2d-function"),
-           ("return out.reshape(n, h_out, w_out, F).transpose(0, 3, 1, 2)",
-            "return out.reshape(n, F, h_out, w_out)"),
-           ("g = grad.transpose(0, 2, 3, 1).reshape(-1, F)", "g = grad.reshape(-1, F)")),
+    _entry("conv-col2im-without-the-padding", "conv2d-function", "shape",
+           _tests("conv2d-function") + [FIT],
+           ("col2im(g @ W.reshape(F, -1), ctx.x_shape, kh, kw, ctx.padding)",
+            "col2im(g @ W.reshape(F, -1), ctx.x_shape, kh, kw, 0)")),
     _entry("conv-bias-gradient-averaged", "conv2d-function", "scale",
            _tests("conv2d-function"),
            ("return dx, dW, g.sum(axis=0), None", "return dx, dW, g.mean(axis=0), None")),
@@ -182,10 +181,9 @@ WRONG_ANSWERS = [
             "windows = x.reshape(n, c, h // 2, w // 2, 4)"),
            ("return d_windows.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)",
             "return d_windows.reshape(n, c, h, w)")),
-    _entry("maxpool-backward-without-the-transpose", "maxpool2d-function", "transpose",
-           _tests("maxpool2d-function"),
-           ("return d_windows.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)",
-            "return d_windows.reshape(n, c, h // 2, 2, w // 2, 2).reshape(n, c, h, w)")),
+    _entry("maxpool-argmax-without-its-axis", "maxpool2d-function", "shape",
+           _tests("maxpool2d-function") + [FIT],
+           ("winners = windows.argmax(axis=-1)[..., None]", "winners = windows.argmax(axis=-1)")),
 
     # --- module-system -------------------------------------------------------------------------
     _entry("layer-overwrites-grad", "module-system", "not_accumulated", _tests("module-system"),
