@@ -700,7 +700,7 @@ assert close(a, b, 1e-4)
 # %% [markdown]
 # Your two backward passes, against each other, and timed:
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "batchnorm-timing", "locked": true, "schema_version": 3, "solution": false, "task": false}
 x, gamma, beta, upstream = random_inputs((256, 128), (128,), (128,), (256, 128), seed=22)
 stepwise = lambda: run_function(BatchNormStepwise, upstream, x, gamma, beta)[1][0]
 compact = lambda: run_function(BatchNormFunction, upstream, x, gamma, beta, np.zeros(128), np.ones(128), True)[1][0]
@@ -1820,7 +1820,7 @@ assert np.all(np.isfinite(run_steps(Adam, gradients, lr=0.01)))
 # momentum (same learning rate) damps the zig-zag and speeds up along the valley; Adam takes
 # steps of about its learning rate in every direction, whatever the curvature.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "valley-demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def valley_path(optimizer_class, steps=40, **settings):
     param = Parameter(np.array([-4.0, 1.0]))
     stepper = optimizer_class([param], **settings)
@@ -1985,7 +1985,7 @@ assert errors[0] < 1e-6 and errors[1] > 0.1
 # normalisation in training mode), on 20 training images. Look at the CNN's second parameter, the
 # bias of its first convolution:
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "check-both-networks", "locked": true, "schema_version": 3, "solution": false, "task": false}
 mlp_to_check = make_mlp(rng_of(3))
 mlp_to_check.layers[4].p = 0.0                      # dropout off: a deterministic loss
 cnn_to_check = make_cnn(rng_of(3))
@@ -1999,7 +1999,7 @@ for name, model in (("MLP", mlp_to_check), ("CNN", cnn_to_check)):
 # on ReLU's kink. A central difference there averages the two slopes (1/2) where backprop uses the
 # slope at 0 (0). Move the biases off zero and check again:
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "check-off-the-kink", "locked": true, "schema_version": 3, "solution": false, "task": false}
 for layer in cnn_to_check.layers:
     if isinstance(layer, Conv2d):
         layer.params[1].data += 0.01
@@ -2363,7 +2363,7 @@ def train(name, seed, callback=None):
     return model, history, time.perf_counter() - started
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "train-mlp", "locked": true, "schema_version": 3, "solution": false, "task": false}
 monitor = TrainingMonitor()
 display(monitor)
 mlp, mlp_history, mlp_seconds = train("MLP", seed=0, callback=watch(monitor))
@@ -2380,7 +2380,7 @@ plt.show()
 # The same loop, the same optimizer; only the model changes. Each epoch costs more (two
 # convolutions over every image), and the convolutions' weight sharing pays off in accuracy.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "train-cnn", "locked": true, "schema_version": 3, "solution": false, "task": false}
 cnn, cnn_history, cnn_seconds = train("CNN", seed=0)
 print(f"CNN: {cnn_seconds:.1f} s for {len(cnn_history['val_acc'])} epochs "
       f"({cnn_seconds / len(cnn_history['val_acc']):.2f} s per epoch); best validation accuracy "
@@ -2395,7 +2395,7 @@ plt.show()
 # only now, the test set gives the numbers to report. The mistakes the CNN makes are drawn below,
 # with what it said.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "test-set-once", "locked": true, "schema_version": 3, "solution": false, "task": false}
 results = {name: evaluate(model, data.X_test, data.y_test) for name, model in (("MLP", mlp), ("CNN", cnn))}
 for name, (test_loss, test_acc) in results.items():
     print(f"{name}: test accuracy {test_acc:.1%} ({round(test_acc * len(data.y_test))} of "
