@@ -44,6 +44,7 @@ from IPython.display import display
 
 import course
 from course import Context, Function
+from course.blas_threads import single_thread
 from course.data import digits_split
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
 from course.gradcheck import check_grad, check_vjp, close, random_inputs, rel_error
@@ -51,6 +52,7 @@ from course.timing import best_time
 from course.training_figures import plot_history, show_digits
 from course.widgets.training import TrainingMonitor
 
+single_thread()     # small matrices: one BLAS thread is faster than several (course/blas_threads.py)
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
