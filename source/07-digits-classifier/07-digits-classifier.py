@@ -1878,7 +1878,7 @@ plt.show()
 #
 # **Example.** For a correct MLP every error is below 1e-6; for a model whose ReLU lets gradients
 # through where its input was negative, the parameters before that ReLU show errors far above
-# 1e-3 (the cell after the test shows such a model).
+# 1e-3 (the test shows such a model).
 #
 # <details><summary>Hint 1</summary>Backprop's gradient first, and keep a copy: each perturbed
 # forward pass changes the model's saved contexts (and maybe more). Which array do you perturb,
@@ -2313,7 +2313,7 @@ assert close(update_ratio(2 * w, 2 * (w + dw)), update_ratio(w, w + dw))
 # `watch(monitor)` below makes a callback for `fit` that records, every few steps, the gradient
 # norm and the update-to-weight ratio (your function) of each layer's weights, and the fraction
 # of dead units of each ReLU; once per epoch the monitor redraws. The slider picks a snapshot.
-# The MLP trains with the settings the hidden tests use too (seed 0 here).
+# The MLP trains with the settings the hidden tests use (they train it again, with another seed).
 
 # %% nbgrader={"grade": false, "grade_id": "monitoring", "locked": true, "schema_version": 3, "solution": false, "task": false}
 SETTINGS = {"MLP": dict(make=make_mlp, lr=3e-3, epochs=20, batch_size=32),
