@@ -93,8 +93,8 @@ def pipeline(tmp_path_factory):
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def test_there_are_six_assignments():
-    assert len(ASSIGNMENTS) == 6, ASSIGNMENTS
+def test_there_are_seven_assignments():
+    assert len(ASSIGNMENTS) == 7, ASSIGNMENTS
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
