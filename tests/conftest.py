@@ -61,6 +61,26 @@ def require_system_tool(name: str, path: str | os.PathLike | None = None) -> str
     pytest.skip(reason)
 
 
+SUMMARY = "shown at the end of the run"
+
+
+@pytest.fixture
+def show_at_the_end(request):
+    """`show_at_the_end(text)`: text for the end of pytest's output, in every run. (A print
+    under `capsys.disabled()` would not show from an xdist worker.)"""
+    return lambda text: request.node.user_properties.append((SUMMARY, text))
+
+
+def pytest_terminal_summary(terminalreporter):
+    texts = [text for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for key, text in report.user_properties if key == SUMMARY]
+    if texts:
+        terminalreporter.section("shown by the tests")
+        for text in texts:
+            terminalreporter.write_line(text)
+
+
 @pytest.fixture
 def system_tool():
     """`require_system_tool` as a fixture: `def test_x(system_tool): bwrap = system_tool("bwrap")`."""
