@@ -2,8 +2,8 @@
 # needs; a stamp file inside .venv, newer than pyproject.toml, makes a second run quick.
 #
 #   make lab      set up and open the course in JupyterLab     (LAB_ARGS="--no-browser --port 8899")
-#   make test     set up and run every test, on one worker per core   (PYTEST_ARGS="-x -k gates" PYTEST_WORKERS=0)
-#   make test-quick  every test not marked slow: a minute or two, for the edit loop (PYTEST_ARGS=...)
+#   make test     set up and run every test, one worker per core  (PYTEST_ARGS="-x -k gates" PYTEST_WORKERS=0)
+#   make test-quick  every test not marked slow, for the edit loop (a minute or two; PYTEST_ARGS=...)
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
 #   make release  build source/*/*.ipynb from their .py, regenerate release/ with nbgrader (ASSIGNMENTS="01-gates")
 #   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class)

@@ -24,9 +24,10 @@ def running_under_ci() -> bool:
 
 
 # Every test session gets a matplotlib config and cache folder of its own, which every kernel it
-# starts inherits (and pytest-xdist's workers: they inherit the controller's environment). matplotlib's font cache in the user's home is shared by all environments of
-# the same matplotlib version: one written by another (or a since deleted) environment can lack
-# fonts, and then every plotting cell warns on stderr, which nbgrader scores as a failure.
+# starts inherits (and so do pytest-xdist's workers, from the controller's environment).
+# matplotlib's font cache in the user's home is shared by all environments of the same matplotlib
+# version: one written by another (or a since deleted) environment can lack fonts, and then every
+# plotting cell warns on stderr, which nbgrader scores as a failure.
 os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="pytest-matplotlib-"))
 
 # Hypothesis: no per-example deadline (the machine's two cores are shared, so timings are
