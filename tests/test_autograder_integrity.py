@@ -15,7 +15,7 @@ import pytest
 from autograder_class import solved, submit
 from autograder.course_layout import venv_environment
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integrity")]
 
 BORROWED = ("import course\n\n"
             "def elementwise_vjp(local_grad):\n"

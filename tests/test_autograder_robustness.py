@@ -23,7 +23,7 @@ from autograder import merge, pipeline, results, worker  # noqa: E402
 from autograder_class import (ASSIGNMENT, CELL_TIMEOUT, FULL, NOTEBOOK_TIMEOUT,  # noqa: E402
                               read_csv, write_platform_zip, write_robustness_class)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("robustness")]
 
 
 @pytest.fixture(scope="module")

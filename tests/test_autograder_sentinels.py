@@ -27,7 +27,7 @@ from autograder.demo import noisy_answer  # noqa: E402
 from autograder_class import ASSIGNMENT, NOTEBOOK_TIMEOUT, cell_index, solved, submit  # noqa: E402
 from sentinels import plant  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sentinels")]
 
 
 def hidden_ids(nb):

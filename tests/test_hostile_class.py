@@ -30,7 +30,7 @@ from hostile.world import LoopbackServer, World, hostile_notebook, leaks
 from nbgrader_course import REPO, filled_release, notebook_file, venv_environment
 from wrong_answers.a02_modular_backprop import WRONG_ANSWERS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile-class")]
 
 ASSIGNMENTS = sorted({h.assignment for h in BANK})
 CELL_TIMEOUT = 8       # seconds: the endless loop's cell is interrupted after this

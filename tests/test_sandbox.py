@@ -32,6 +32,8 @@ from nbgrader_course import REPO, filled_release, notebook_file
 
 BOMB_BOUND = 60         # seconds: a bomb's notebook must be over by then
 
+pytestmark = pytest.mark.xdist_group("sandbox")  # one worker makes the world and the bank's runs
+
 
 @pytest.fixture(scope="module")
 def bwrap_ready():
