@@ -40,7 +40,7 @@ class Sentinels:
 
 
 def _plant_cell(cell, sentinels, where):
-    lines, out = cell.source.splitlines(), []
+    lines, out = cell.source.split("\n"), []   # split, not splitlines: join gives it back exactly
     has_markers = any(line.strip() in MARKERS for line in lines)
     if is_solution(cell) and not has_markers:
         comment = "# " if cell.cell_type == "code" else ""

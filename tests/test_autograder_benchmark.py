@@ -4,6 +4,7 @@ asserted: the machine's cores are shared)."""
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -12,6 +13,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks import grading, report  # noqa: E402
 from benchmarks.__main__ import parse_args  # noqa: E402
+from autograder.cells import is_test  # noqa: E402
+from autograder.course_layout import notebook_file  # noqa: E402
 
 
 def test_compare_scores_lists_every_difference():
@@ -34,7 +37,9 @@ def test_the_grading_benchmark_runs_and_the_graders_agree(tmp_path):
     r = grading.run(students=3, assignments=["03-vector-backprop"], jobs=2,
                     scratch=tmp_path / "scratch", log=lambda message: None)
     assert (r["notebooks"], r["students"]) == (3, 3)
-    assert r["cells"] == 3 * 14  # scores compared cell by cell, or run() raises
+    notebook = nbformat.read(notebook_file(REPO_ROOT / "source", "03-vector-backprop"), 4)
+    test_cells = sum(is_test(cell) for cell in notebook.cells)
+    assert r["cells"] == 3 * test_cells  # scores compared cell by cell, or run() raises
     assert r["baseline"]["seconds"] > 0 and r["autograder"]["seconds"] > 0
     split = r["autograder"]["split"]
     assert split["kernel_start"] > 0 and split["execute"] > 0

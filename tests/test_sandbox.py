@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -24,6 +25,7 @@ import pytest
 
 from autograder import canary, sandbox, scan
 from autograder.sandbox import launcher, probe
+from autograder.sandbox.plan import SOCKET_PATH_MAX
 from autograder.sandbox.settings import launcher_settings
 from conftest import require_system_tool
 from hostile import BANK, BY_NAME, TEST_LIMITS, one_or_more
@@ -162,6 +164,11 @@ def test_a_launcher_whose_grader_is_gone_stops_its_kernel(tmp_path, monkeypatch)
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
 
+def test_a_folder_too_long_for_the_kernels_sockets_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(ValueError, match="too long: the kernel's sockets"):
+        sandbox.prepare(tmp_path / ("x" * SOCKET_PATH_MAX), limits=TEST_LIMITS)
+
+
 def test_turned_off_the_plan_warns_and_grades_unsandboxed(tmp_path, monkeypatch):
     monkeypatch.setenv(sandbox.MODE_VARIABLE, "off")
     ok, reason = sandbox.sandbox_available()
@@ -210,7 +217,12 @@ def server():
 
 
 def _plan(root, name, limits=TEST_LIMITS):
-    return sandbox.prepare(Path(root) / f"run-{name}", limits=limits)
+    """A plan in root/run-<name>, or in a short temporary folder where that path is too long for
+    the kernel's IPC sockets (pytest's tmp_path under an xdist worker can be)."""
+    run_dir = Path(root) / f"run-{name}"
+    if len(os.fsencode(run_dir / "connect" / "kernel-ipc-9")) > SOCKET_PATH_MAX:
+        run_dir = Path(tempfile.mkdtemp(prefix=f"sbx-{name}-"))
+    return sandbox.prepare(run_dir, limits=limits)
 
 
 def _cwd(world, student, assignment):

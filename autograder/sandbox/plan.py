@@ -23,6 +23,10 @@ from autograder.sandbox.limits import Limits
 from autograder.sandbox.probe import MODE_VARIABLE, requested_mode, sandbox_mode
 from autograder.sandbox.settings import LAUNCHER, launcher_settings
 
+# A Unix socket's path holds at most 107 bytes (sockaddr_un's sun_path, on Linux). The kernel's
+# IPC sockets are run_dir/connect/kernel-ipc-<n>, so run_dir must leave room for them.
+SOCKET_PATH_MAX = 107
+
 KERNEL_NAME = "backprop-sandbox"
 
 
@@ -108,6 +112,11 @@ def prepare(run_dir, limits=None, python=None, extra_readonly=()):
     this one; it must have ipykernel and the course's packages). extra_readonly: more folders the
     kernel may read (e.g. data of an assignment)."""
     run_dir = Path(run_dir).resolve()
+    socket = run_dir / "connect" / "kernel-ipc-9"
+    if len(os.fsencode(socket)) > SOCKET_PATH_MAX:
+        raise ValueError(f"the sandbox's folder {run_dir} is too long: the kernel's sockets "
+                         f"({socket}) would pass the {SOCKET_PATH_MAX} bytes a Unix socket's path "
+                         f"may hold; give it a shorter one (tempfile.mkdtemp() makes one)")
     limits = limits or Limits()
     python = str(python or sys.executable)
     wanted = requested_mode()

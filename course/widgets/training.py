@@ -24,7 +24,7 @@ from matplotlib.ticker import NullFormatter
 
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR
 from course.widgets.base import Control, RedrawnModel, fmt, forward, gradient, table
-from course.widgets.render import new_figure, pixel_size, figure_png
+from course.widgets.render import WidgetFigure
 from course.widgets.views import LiveView
 
 HEALTHY_RATIO = (1e-4, 1e-2)     # shaded: around CS231n's 1e-3 rule of thumb, one decade each way
@@ -103,12 +103,12 @@ def _floats(values, what):
         raise TypeError(f"{what} must be a dict {{layer name: number}}, not {values!r}") from None
 
 
-class TrainingFigure:
+class TrainingFigure(WidgetFigure):
     """Three panels over the steps: gradient norms and update ratios (log scale) and dead ReLU
     fractions, one line per layer, the chosen snapshot marked by a vertical line."""
 
     def __init__(self, model):
-        self.figure = new_figure(12.0, 3.4)
+        super().__init__(12.0, 3.4)
         panels = [self.figure.add_axes((0.06 + k * 0.33, 0.17, 0.255, 0.68)) for k in range(3)]
         specs = (("grad_norms", "‖dL/dW‖ per layer", GRADIENT_COLOR, True),
                  ("update_ratios", "update / weight per layer", GRADIENT_COLOR, True),
@@ -140,12 +140,6 @@ class TrainingFigure:
         if not model.snapshots:
             panels[1].text(0.5, 0.5, "no snapshot recorded yet", ha="center", va="center",
                            transform=panels[1].transAxes, color="#777777")
-
-    def png(self):
-        return figure_png(self.figure)
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
 
 
 class TrainingMonitor(LiveView):
