@@ -59,9 +59,10 @@ class TempCourse:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / name)
 
-    def autograde(self, assignment):
-        """Autograde every submitted student of `assignment` in one nbgrader run."""
-        return self.run("autograde", assignment, "--force")
+    def autograde(self, assignment, student="*"):
+        """Autograde the submitted students of `assignment` whose ids match the glob `student`
+        (all of them by default) in one nbgrader run."""
+        return self.run("autograde", assignment, "--force", f"--student={student}")
 
     def scores(self, assignment, student):
         """{test grade_id: (score, max_score)} from the gradebook, after autograde."""
