@@ -4,6 +4,7 @@
 #   make lab      set up and open the course in JupyterLab     (LAB_ARGS="--no-browser --port 8899")
 #   make test     set up and run every test, one worker per core  (PYTEST_ARGS="-x -k gates" PYTEST_WORKERS=0)
 #   make test-quick  every test not marked slow, for the edit loop (a minute or two; PYTEST_ARGS=...)
+#   make lint     ruff over the repository, the notebooks' scripts included
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
 #   make release  build source/*/*.ipynb from their .py, regenerate release/ with nbgrader (ASSIGNMENTS="01-gates")
 #   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class)
@@ -42,7 +43,7 @@ RUN := PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PREFER_ENV_PATH=1
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-quick bench release autograde clean distclean kernel torch
+.PHONY: help lab test test-quick lint bench release autograde clean distclean kernel torch
 
 help:
 	@sed -n 's/^#   /  /p' Makefile
@@ -106,6 +107,9 @@ test: $(VENV)/.stamp-test
 
 test-quick: $(VENV)/.stamp-test
 	$(RUN) $(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-test
+	$(RUN) $(PY) -m ruff check .
 
 bench: $(VENV)/.stamp-bench torch
 	$(RUN) $(PY) -m benchmarks $(BENCH_ARGS)

@@ -16,9 +16,10 @@ can be detected. The canary cell runs after the hidden tests and checks:
   defined by the notebook (those could rewrite or silence the hidden tests).
 
 The checks are canary_payload.py's function, pasted into the cell as text. It prints one line,
-`BACKPROP-CANARY <nonce> <json>`, which `read_canary` reads back from the autograded notebook. A missing line (the cell rewritten, its output suppressed) counts as tampering
-too. Where the canary can tell which function replaced an original, the flag names the cell and
-line that defined it.
+`BACKPROP-CANARY <nonce> <json>`, which `read_canary` reads back from the autograded notebook.
+A missing line (the cell rewritten, its output suppressed) counts as tampering too. Where the
+canary can tell which function replaced an original, the flag names the cell and line that
+defined it.
 
 Use in the grading pipeline:
 

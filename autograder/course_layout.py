@@ -2,8 +2,9 @@
 
 A course root is a folder holding `nbgrader_config.py` and `source/<assignment>/`, each with its
 jupytext script `<assignment>.py` and the notebook built from it, `<assignment>.ipynb`
-(autograder/sources.py); the course root is the repository itself, or a copy of it (in tests). nbgrader_config.py computes the root from
-its own location, so a copy of it makes its folder a course root (see the GUIDE).
+(autograder/sources.py); the course root is the repository itself, or a copy of it (in tests).
+nbgrader_config.py computes the root from its own location, so a copy of it makes its folder a
+course root (see the GUIDE).
 """
 
 import os

@@ -118,7 +118,7 @@ def make_demo_class(folder, course_root=REPO, assignments=None):
     for index, assignment in enumerate(names):
         notebook = notebook_file(Path(course_root) / "source", assignment).name
 
-        def submit(student, nb):
+        def submit(student, nb, assignment=assignment, notebook=notebook):
             target = folder / student / assignment
             target.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target / notebook)

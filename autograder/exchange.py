@@ -7,7 +7,7 @@ students `fetch_assignment` it and `submit` into `inbound/`, the instructor `col
 submitted notebook into `feedback/`, where the student's `fetch_feedback` finds it (by a hash of
 the submission's secret and the notebook's name).
 
-    python -m autograder.exchange release  --exchange DIR [ASSIGNMENT ...]     (make release-exchange)
+    python -m autograder.exchange release  --exchange DIR [ASSIGNMENT ...]   (make release-exchange)
     python -m autograder.exchange collect  --exchange DIR [ASSIGNMENT ...]
     python -m autograder.exchange feedback --exchange DIR --feedback DIR [ASSIGNMENT ...]
 
@@ -156,7 +156,8 @@ def main(argv=None):
     parser.add_argument("--exchange", required=True, type=Path,
                         help="the exchange folder (nbgrader's Exchange.root)")
     parser.add_argument("--feedback", type=Path,
-                        help="feedback: the autograder's feedback folder (<student>/<assignment>.html)")
+                        help="feedback: the autograder's feedback folder "
+                             "(<student>/<assignment>.html)")
     parser.add_argument("--course", type=Path, default=REPO,
                         help="the course root (the folder of nbgrader_config.py)")
     args = parser.parse_intermixed_args(argv)

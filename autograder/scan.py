@@ -312,7 +312,7 @@ class _Context:
         for bound, (name, locked) in binders.items():
             if locked:
                 protected[bound] = (name, True)
-        for name, cell, tree in cells:
+        for _, cell, tree in cells:
             if is_test(cell):
                 for loaded in _loaded_names(tree) - _bound_names(tree):
                     if loaded in binders:
@@ -717,7 +717,7 @@ def _engine_uses(tree, context):
             elif isinstance(node, ast.Attribute) and node.attr in context.policy.attributes:
                 found.append((node.attr, node))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for name, target in imported_names(node).items():
+            for target in imported_names(node).values():
                 if target.startswith("course."):
                     for part in target.split(".")[1:]:
                         if part in engine:

@@ -1,13 +1,14 @@
-"""The student pack: one zip with everything a student needs to work, and nothing that gives answers away.
+"""The student pack: one zip with everything a student needs to work, and nothing that gives
+answers away.
 
-    python -m autograder.student_pack [--release DIR] [--out DIR]     (what `make student-pack` runs)
+    python -m autograder.student_pack [--release DIR] [--out DIR]   (what `make student-pack` runs)
 
 builds `dist/<course_id>-student.zip` (course_id from nbgrader_config.py, e.g. "backprop"):
 
     <course_id>-student/
-        README.md                 two commands: `cd` into the folder, `make lab`   (student/README.md)
-        Makefile                  lab / setup / validate / clean                   (student/Makefile)
-        environment.yml           the same environment for conda users             (student/environment.yml)
+        README.md        two commands: `cd` into the folder, `make lab`   (student/README.md)
+        Makefile         lab / setup / validate / clean                   (student/Makefile)
+        environment.yml  the same environment for conda users             (student/environment.yml)
         <assignment>/...          every folder of the release (release/ by default)
         playground/...            the ungraded widget tour
         wheels/<course wheel>     the `course` package, built from course/ alone
@@ -114,7 +115,8 @@ def build_wheel(out_dir, repo=REPO):
         result = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--progress-bar", "off",
              "--disable-pip-version-check", "--wheel-dir", str(built), str(tree)],
-            capture_output=True, text=True, env=env, timeout=WHEEL_TIMEOUT, stdin=subprocess.DEVNULL)
+            capture_output=True, text=True, env=env, timeout=WHEEL_TIMEOUT,
+            stdin=subprocess.DEVNULL)
         wheels = sorted(built.glob("*.whl"))
         if result.returncode != 0 or len(wheels) != 1:
             raise PackError(f"pip wheel failed (exit {result.returncode}):\n"

@@ -155,7 +155,7 @@ def failure_status(log_text):
     if "UnresponsiveKernelError" in log_text or "kernel became unresponsive" in log_text:
         return (results.TIMED_OUT,
                 "the kernel stopped answering and could not be interrupted (an endless loop?)")
-    lines = [l for l in log_text.splitlines() if "Error" in l or "error" in l]
+    lines = [line for line in log_text.splitlines() if "Error" in line or "error" in line]
     return results.GRADING_ERROR, "nbgrader failed: " + (lines[-1][:500] if lines else "unknown")
 
 

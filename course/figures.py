@@ -94,7 +94,7 @@ def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="
     marks = edge_marks or {}
     edges = edge_gradients(root)
     pairs = [(id(parent), id(child)) for parent, child, _ in edges]
-    for (parent, child, grad), pair, bend in zip(edges, pairs, edge_bends(pairs, position)):
+    for (parent, _, grad), pair, bend in zip(edges, pairs, edge_bends(pairs, position)):
         start, end = position[pair[0]], position[pair[1]]
         _draw_edge(ax, start, end, fmt.format(parent.data),
                    fmt.format(grad) if show_grad else None, marks.get(pair), bend)

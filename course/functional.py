@@ -26,7 +26,8 @@ relu = _scalar_or_tensor("relu", ops.relu)
 
 
 def maximum(a, b):
-    """Element-wise max, the routing gate: the gradient goes to the larger input, half each on ties."""
+    """Element-wise max, the routing gate: the gradient goes to the larger input, half each on
+    ties."""
     if isinstance(a, Value) or isinstance(b, Value):
         return (a if isinstance(a, Value) else Value(a)).max(b)
     return ops.maximum(a, b)
@@ -57,8 +58,8 @@ def _check_labels(labels, logits):
     if len(shape) != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {shape}")
     if labels.shape != (shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"cross_entropy: labels must be {shape[0]} integers (shape ({shape[0]},)), "
-                         f"got shape {labels.shape} of dtype {labels.dtype}")
+        raise ValueError(f"cross_entropy: labels must be {shape[0]} integers "
+                         f"(shape ({shape[0]},)), got shape {labels.shape} of dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= shape[1]):
         raise ValueError(f"cross_entropy: labels must lie in [0, {shape[1]}), got "
                          f"[{labels.min()}, {labels.max()}]")

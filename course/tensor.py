@@ -63,7 +63,8 @@ class Tensor:
         if values is self._value:  # an in-place update such as `p.data -= lr * p.grad`
             return
         if self._parents or type(self._value) is Tensor:
-            raise RuntimeError("only a leaf tensor's data can be replaced (e.g. a parameter update)")
+            raise RuntimeError(
+                "only a leaf tensor's data can be replaced (e.g. a parameter update)")
         self._value = np.asarray(values, dtype=self._value.dtype)
 
     @property
@@ -140,8 +141,8 @@ class Tensor:
         shape = self.shape
         if grad is None:
             if math.prod(shape) != 1:
-                raise RuntimeError(f"backward() without an upstream gradient needs a single-element "
-                                   f"output, but this tensor has shape {shape}: pass grad= "
+                raise RuntimeError(f"backward() without an upstream gradient needs a single-"
+                                   f"element output, but this tensor has shape {shape}: pass grad= "
                                    f"(dL/d(self), an array of shape {shape}), or call .sum() first")
             grad = np.ones(shape)
         else:

@@ -6,7 +6,6 @@ bad input, and returns {student: what is expected}: the status, and the score wh
 
 import copy
 import csv
-import json
 from pathlib import Path
 
 import nbformat

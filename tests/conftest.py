@@ -96,7 +96,8 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture
 def system_tool():
-    """`require_system_tool` as a fixture: `def test_x(system_tool): bwrap = system_tool("bwrap")`."""
+    """`require_system_tool` as a fixture:
+    `def test_x(system_tool): bwrap = system_tool("bwrap")`."""
     return require_system_tool
 
 

@@ -771,7 +771,9 @@ mistake("solve-jvp-forgets-dA", "JVP rule", "zero",
         np.linalg.solve, well_conditioned(4, seed=73))
 mistake("solve-jvp-dA-sign", "JVP rule", "sign",
         "the tangent of solve(A, b) as solve(A, db + dA x)",
-        "jvp", lambda tangents, A, b: np.linalg.solve(A, tangents[1] + tangents[0] @ np.linalg.solve(A, b)),
+        "jvp",
+        lambda tangents, A, b: np.linalg.solve(A, tangents[1]
+                                               + tangents[0] @ np.linalg.solve(A, b)),
         solve_jvp, np.linalg.solve, well_conditioned(4, seed=74))
 mistake("sum-jvp-keeps-last-term", "JVP rule", "not_accumulated",
         "the tangent of x.sum(axis=1) keeps only the last column's tangent",

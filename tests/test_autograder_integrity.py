@@ -6,7 +6,6 @@ numpy.allclose (the canary catches it: zero, and flagged with the lines).
 """
 
 import csv
-import os
 import subprocess
 import sys
 

@@ -122,7 +122,8 @@ def trip(tmp_path_factory):
         return home, fetched_bytes, validated
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for student, (home, fetched_bytes, validated) in zip(STUDENTS, pool.map(student_works, STUDENTS)):
+        works = pool.map(student_works, STUDENTS)
+        for student, (home, fetched_bytes, validated) in zip(STUDENTS, works):
             out["homes"][student] = home
             out.setdefault("fetched", {})[student] = fetched_bytes
             out["validate"][student] = validated
@@ -169,7 +170,8 @@ def test_planted_release_equals_the_committed_one(trip):
     source is byte for byte the committed release the students fetched."""
     for a in assignments():
         committed = notebook_file(REPO / "release", a)
-        assert (trip["course"] / "release" / a / committed.name).read_bytes() == committed.read_bytes()
+        regenerated = trip["course"] / "release" / a / committed.name
+        assert regenerated.read_bytes() == committed.read_bytes()
 
 
 @pytest.mark.slow
@@ -214,7 +216,8 @@ def test_autograde_scores_the_collected_submissions(trip):
         rows = [r for r in csv.DictReader(fh) if r["assignment"] == ASSIGNMENT]
     by_student = {}
     for r in rows:
-        by_student.setdefault(r["student"], {})[r["test"]] = (float(r["score"]), float(r["max_score"]))
+        score = (float(r["score"]), float(r["max_score"]))
+        by_student.setdefault(r["student"], {})[r["test"]] = score
     assert set(by_student) == set(STUDENTS), trip["autograde"].stdout[-2000:]
     alice, bob = by_student["alice"], by_student["bob"]
     assert alice and all(s == m for s, m in alice.values()), alice
@@ -242,8 +245,10 @@ def test_students_fetch_the_autograders_feedback_without_hidden_tests(trip):
         text = pages[0].read_text()
         ours = (trip["graded"] / "feedback" / student / f"{ASSIGNMENT}.html").read_text()
         assert text == ours, f"{student} did not get the autograder's page"
-        assert not sentinels.found_in(text), f"{student}'s feedback shows {sentinels.found_in(text)}"
-    bob_page = next((trip["homes"]["bob"] / ASSIGNMENT / "feedback").glob(f"*/{stem}.html")).read_text()
+        leaked = sentinels.found_in(text)
+        assert not leaked, f"{student}'s feedback shows {leaked}"
+    bob_feedback = trip["homes"]["bob"] / ASSIGNMENT / "feedback"
+    bob_page = next(bob_feedback.glob(f"*/{stem}.html")).read_text()
     for test_id in WRONG["fails"]:
         assert test_id in bob_page
 

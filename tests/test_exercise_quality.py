@@ -129,7 +129,8 @@ def readme_points_table():
     """{assignment: (exercises, points)} from the README's table of assignments."""
     rows = {}
     for line in (REPO / "README.md").read_text().splitlines():
-        match = re.match(r"\|\s*`?(\d\d-[a-z0-9-]+)`?\s*\|.*?\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*$", line)
+        match = re.match(r"\|\s*`?(\d\d-[a-z0-9-]+)`?\s*\|.*?\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*$",
+                         line)
         if match:
             rows[match[1]] = (int(match[2]), float(match[3]))
     return rows

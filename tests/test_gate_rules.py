@@ -8,7 +8,8 @@ from course.gradcheck import check_vjp, random_inputs
 
 # rule name -> (the gate's forward pass, how the rule is called from the gate's inputs)
 GATES = {
-    "multiply_backward": (lambda x, y: x * y, lambda u, x, y: gate_rules.multiply_backward(u, x, y)),
+    "multiply_backward": (lambda x, y: x * y,
+                          lambda u, x, y: gate_rules.multiply_backward(u, x, y)),
     "divide_backward": (lambda x, y: x / y, lambda u, x, y: gate_rules.divide_backward(u, x, y)),
     "tanh_backward": (np.tanh, lambda u, x: gate_rules.tanh_backward(u, np.tanh(x))),
 }

@@ -141,7 +141,8 @@ WRONG_VJP = [r for r in WRONG_RULES if r.vjp_fn is not None]
 WRONG_JVP = [r for r in WRONG_RULES if r.jvp_fn is not None]
 
 # Each wrong rule must be diagnosed with its `kind` (tests/wrong_rules.py), except where the
-# mistake cannot be seen. Along random directions (large inputs) which elements are wrong cannot be seen.
+# mistake cannot be seen. Along random directions (large inputs) which elements are wrong cannot
+# be seen.
 UNSEEN_ALONG_DIRECTIONS = {"index-overwrite"}
 
 

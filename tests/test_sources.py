@@ -75,7 +75,8 @@ def test_an_edited_script_is_built_again(course_copy):
     name = ASSIGNMENTS[0]
     sources.build(course_copy, [name])
     path = script(course_copy, name)
-    path.write_text(path.read_text().replace("# %% [markdown]", "# %% [markdown]\n# An added line.\n#", 1))
+    added = "# %% [markdown]\n# An added line.\n#"
+    path.write_text(path.read_text().replace("# %% [markdown]", added, 1))
     later(path)
     assert sources.build(course_copy, [name]) == [notebook(course_copy, name)]
     assert "An added line." in notebook(course_copy, name).read_text()

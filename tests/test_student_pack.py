@@ -251,17 +251,20 @@ def test_pack_sets_up_from_scratch_and_every_notebook_runs_to_its_first_stub(pac
         zf.extractall(unpacked)
     folder = unpacked / TOP
     env = student_environment(tmp_path)
-    base_python = getattr(sys, "_base_executable", None) or shutil.which("python3", path=env["PATH"])
+    base_python = (getattr(sys, "_base_executable", None)
+                   or shutil.which("python3", path=env["PATH"]))
 
     setup = subprocess.run([make, "setup", f"PYTHON={base_python}"], cwd=folder, env=env,
                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
-    assert setup.returncode == 0, f"make setup failed:\n{setup.stdout[-3000:]}\n{setup.stderr[-3000:]}"
+    assert setup.returncode == 0, (
+        f"make setup failed:\n{setup.stdout[-3000:]}\n{setup.stderr[-3000:]}")
     venv = folder / ".venv"
     assert (venv / ".stamp").is_file()
 
     (tmp_path / "runner.py").write_text(RUNNER)
     notebooks = sorted(str(p.relative_to(folder)) for p in folder.glob("*/*.ipynb"))
-    run_env = dict(env, PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}", JUPYTER_PREFER_ENV_PATH="1")
+    run_env = dict(env, PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
+                   JUPYTER_PREFER_ENV_PATH="1")
     run = subprocess.run([str(venv / "bin" / "python"), str(tmp_path / "runner.py"), *notebooks],
                          cwd=folder, env=run_env, capture_output=True, text=True, timeout=900,
                          stdin=subprocess.DEVNULL)
@@ -284,10 +287,12 @@ def test_pack_sets_up_from_scratch_and_every_notebook_runs_to_its_first_stub(pac
     # `make validate`: the Validate button from the shell, on the untouched release
     validate = subprocess.run([make, "validate", f"NOTEBOOK={notebooks[0]}"], cwd=folder, env=env,
                               capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert "VALIDATION FAILED ON" in validate.stdout, validate.stdout[-2000:] + validate.stderr[-2000:]
+    assert "VALIDATION FAILED ON" in validate.stdout, (
+        validate.stdout[-2000:] + validate.stderr[-2000:])
     assert "No nbgrader_config.py" not in validate.stdout + validate.stderr
 
-    # `make lab`: JupyterLab in the folder, with nbgrader's Validate and none of its instructor tools
+    # `make lab`: JupyterLab in the folder, with nbgrader's Validate and none of its instructor
+    # tools
     port, token = free_port(), uuid.uuid4().hex
     log_path = tmp_path / "lab.log"
     with open(log_path, "w") as log:
@@ -304,12 +309,14 @@ def test_pack_sets_up_from_scratch_and_every_notebook_runs_to_its_first_stub(pac
                 request(f"{base}/api/status", token)
                 break
             except (urllib.error.URLError, ConnectionError):
-                assert lab.poll() is None, f"make lab exited {lab.returncode}:\n{log_path.read_text()[-3000:]}"
+                assert lab.poll() is None, (
+                    f"make lab exited {lab.returncode}:\n{log_path.read_text()[-3000:]}")
                 assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
                 time.sleep(0.5)
         _, specs = request(f"{base}/api/kernelspecs", token)
         argv0 = json.loads(specs)["kernelspecs"]["python3"]["spec"]["argv"][0]
-        assert Path(argv0).parent.resolve() == (venv / "bin").resolve(), f"the python3 kernel starts {argv0}"
+        assert Path(argv0).parent.resolve() == (venv / "bin").resolve(), (
+            f"the python3 kernel starts {argv0}")
         _, page = request(f"{base}/lab", token)
         config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">'
                                       r'(.*?)</script>', page, re.S).group(1))

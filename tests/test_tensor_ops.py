@@ -9,7 +9,6 @@ import pytest
 import course
 from course import Tensor, ops
 from course.tracing import Primitive, topological_order
-import op_table
 from op_table import (DIFFERENTIABLE_ARGS, OP_TABLE, as_array, assert_close, assert_dot_product,
                       evaluate, numerical_jvp, numerical_vjp, rng_for, sample_inputs)
 

@@ -81,7 +81,8 @@ WRONG_RULES = [
         lambda x, b: x + b, ((4, 3), (3,)), ((40, 120), (120,)),
         vjp_fn=lambda g, x, b: (g, g), wrong_input=1),
     WrongRule(
-        "sum-ones-like", "missing_upstream", "sum's gradient as ones_like(x), ignoring the upstream",
+        "sum-ones-like", "missing_upstream",
+        "sum's gradient as ones_like(x), ignoring the upstream",
         np.sum, ((3, 4),), ((30, 20),),
         vjp_fn=lambda g, x: np.ones_like(x)),
     WrongRule(

@@ -542,7 +542,7 @@ def inner(params, command):
 
 def _copy_tree(source, dest):
     """Copy files (contents only: no modes, no owners, no links) from source into dest."""
-    for root, dirs, files in os.walk(source):
+    for root, _, files in os.walk(source):
         target = os.path.join(dest, os.path.relpath(root, source))
         try:
             os.makedirs(target, exist_ok=True)

@@ -49,7 +49,6 @@ from itertools import combinations
 import numpy as np
 import matplotlib.pyplot as plt
 
-import course
 from course import Value
 from course.gradcheck import check_vjp, close, random_inputs, rel_error
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, draw_graph

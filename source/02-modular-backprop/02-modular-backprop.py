@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import course
 from course import Function, Tensor, Value
 from course.gradcheck import check_grad, check_traversal, close, random_inputs
-from course.figures import FORWARD_COLOR, GRADIENT_COLOR, draw_graph
+from course.figures import draw_graph
 
 # The backward rules of assignment 1, with the signatures of its exercises: the course's own
 # copies, so that a slip in yours does not follow you here.
@@ -857,7 +857,7 @@ small = (a * 2.0) * (a + 1.0)
 check_topological_order(topological_order(small), small)
 rng = np.random.default_rng(700)
 # random graphs with lots of fan-out
-for trial in range(5):
+for _ in range(5):
     leaves = [Node(v, label=f"leaf{k}") for k, v in enumerate(rng.normal(size=4))]
     nodes = list(leaves)
     for _ in range(40):
@@ -1016,7 +1016,7 @@ assert parent_reads_per_node(16) < 10, "topological_order follows every path: se
 rng = np.random.default_rng(800)
 compare_with_engine(shared_deeper, 0.7, -0.4)
 compare_with_engine(cube, -1.3)
-for trial in range(3):
+for _ in range(3):
     compare_with_engine(neuron_log_loss, *rng.normal(size=5))
     compare_with_engine(tangled, *rng.normal(size=3))
 

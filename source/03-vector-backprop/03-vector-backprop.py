@@ -594,7 +594,7 @@ assert all(np.all(np.isfinite(local(zeros, f(zeros)))) for _, f, local in deriva
 # Hidden tests check more shapes and edge cases when your work is graded.
 assert np.shape(elu_grad(np.ones(2), np.ones(2))) == (2,)
 ### BEGIN HIDDEN TESTS
-for name, f, local in derivations:
+for _, f, local in derivations:
     for shape, seed in [((), 71), ((5,), 72), ((2, 3, 4), 73)]:
         (xh,) = random_inputs(shape, seed=seed)
         check_vjp(f, lambda u, x: u * local(x, f(x)), 3.0 * xh, seed=seed)

@@ -44,8 +44,7 @@ import matplotlib.pyplot as plt
 import course
 from course.backward_check import check_backward
 from course.gradcheck import GradientError, check_vjp, numerical_grad, random_inputs, rel_error
-from course.figures import (FORWARD_CMAP, FORWARD_COLOR, GRADIENT_CMAP, GRADIENT_COLOR,
-                            MISMATCH_COLOR, show_matrix)
+from course.figures import FORWARD_CMAP, FORWARD_COLOR, GRADIENT_CMAP, GRADIENT_COLOR, show_matrix
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -1243,7 +1242,7 @@ params = init_params(D=2, H=64, C=3, seed=1)
 learning_rate, steps = 1.0, 1000
 losses = []
 start = time.perf_counter()
-for step in range(steps):
+for _ in range(steps):
     loss, grads = two_layer_forward_backward(params, X_train, y_train)
     losses.append(loss)
     for name in params:

@@ -35,7 +35,6 @@
 # Run the cells in order.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import itertools
 import math
 
 import matplotlib.pyplot as plt

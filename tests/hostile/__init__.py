@@ -42,9 +42,10 @@ class Expect:
     the kernel died (None: it exited by itself). error: an exception name the hostile cell must
     show (e.g. "MemoryError"), or a tuple of acceptable ones. scores: "baseline" (the same
     grades as the honest submission), "any" (tampering: raw grades mean nothing, the canary
-    decides). canary: "ok", "tampered", or None (not checked: the kernel died first). scan: flag kinds the static scan must raise on
-    the hostile cell. status: words (or a tuple of alternatives) that say what happened: in the
-    status line of world.Outcome.status, and in the grader's notes (tests/test_hostile_class.py)."""
+    decides). canary: "ok", "tampered", or None (not checked: the kernel died first). scan: flag
+    kinds the static scan must raise on the hostile cell. status: words (or a tuple of
+    alternatives) that say what happened: in the status line of world.Outcome.status, and in
+    the grader's notes (tests/test_hostile_class.py)."""
 
     outcome: str = "graded"
     stopped_by: str | tuple | None = None  # or a tuple of acceptable reasons
@@ -307,7 +308,8 @@ sys.addaudithook(_guard)
 
 _ENGINE_CHEAT_SOFTMAX = r'''
 def softmax_vjp(upstream, x, y):
-    """dL/dx for y = softmax(x) along the last axis; upstream and y have x's shape. The shape of x."""
+    """dL/dx for y = softmax(x) along the last axis; upstream and y have x's shape. The shape of
+    x."""
     (dx,) = course.vjp(lambda x: course.softmax(x, axis=-1), x)[1](upstream)
     return dx
 '''
