@@ -194,8 +194,11 @@ WRONG_ANSWERS = [
             "                    seen.add(id(param))\n"
             "                    found.append(param)\n",
             "                found.append(param)\n")),
+    # The retrained networks still pass test-fit-hidden with their layers left in training mode
+    # (dropout and batch statistics at evaluation cost too little accuracy): module-system's own
+    # tests catch it.
     _entry("sequential-mode-not-propagated", "module-system", "unknown",
-           _tests("module-system") + [FIT],
+           _tests("module-system"),
            ("        super().train(mode)\n        for layer in self.layers:\n"
             "            layer.train(mode)\n",
             "        super().train(mode)\n")),
