@@ -46,9 +46,8 @@ class TrainingModel(RedrawnModel):
 
     def __init__(self):
         self.controls = [Control("snapshot", 0, 0, 0, 1, integer=True, label="snapshot")]
-        super().__init__()
         self.snapshots = []
-        self.update()
+        super().__init__()
 
     def record(self, step, grad_norms, update_ratios=None, dead_fractions=None, epoch=None):
         """Add a snapshot: grad_norms, update_ratios, dead_fractions are {layer name: float}."""
