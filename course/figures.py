@@ -22,7 +22,7 @@ from course.value import topological_order
 
 FORWARD_COLOR = "#1f5fa8"
 GRADIENT_COLOR = "#c2410c"
-MISMATCH_COLOR = "#9d174d"
+MISMATCH_COLOR = "#831843"
 MISMATCH_HATCH = "////"   # the pattern over a wrong cell or gate, beside the colour
 NODE_FACE = "#f4f6f8"
 
