@@ -91,7 +91,10 @@ def render_output(output):
                     base64.b64decode(payload, validate=False)
                 except ValueError:
                     return ""
-                return f'<img alt="figure" src="data:{mime};base64,{esc(payload.strip())}">'
+                alt = (output.get("metadata", {}).get(mime, {}).get("alt")
+                       or "a figure of the notebook (it was shown without a text alternative)")
+                return (f'<img alt="{esc(alt)}" src="data:{mime};base64,'
+                        f'{esc(payload.strip())}">')
         if "text/plain" in data:
             text = data["text/plain"]
             text = "".join(text) if isinstance(text, list) else text

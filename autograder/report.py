@@ -78,6 +78,26 @@ def pass_rates(rows):
     return sorted(rates, key=lambda x: (x[3] / x[4], x[0], x[1]))
 
 
+def distribution_alt(rows, assignments):
+    """The score histograms' text alternative: per assignment, how many were graded and their
+    lowest, median and highest score."""
+    parts = []
+    for assignment in assignments:
+        scores = sorted(r.score for r in rows if r.assignment == assignment and r.scored)
+        top = max((r.max_score or 0 for r in rows if r.assignment == assignment), default=0)
+        parts.append(f"{assignment}: {len(scores)} graded" + (
+            f", scores from {number(scores[0])} to {number(scores[-1])} of {number(top)}, "
+            f"median {number(statistics.median(scores))}" if scores else ""))
+    return "Histogram of the scores, one per assignment. " + "; ".join(parts) + "."
+
+
+def pass_rate_alt(rates):
+    """The pass-rate bars' text alternative: every test plotted with how many passed."""
+    shown = rates[:PLOTTED_TESTS]
+    return ("Bars of the share of students who passed each test, hardest first: " + "; ".join(
+        f"{a}: {t}{' (hidden)' if h else ''} {p} of {n}" for a, t, h, p, n in shown) + ".")
+
+
 def pass_rate_plot(rates):
     """Bars of the pass rate of the hardest tests (at most PLOTTED_TESTS of them)."""
     import matplotlib
@@ -184,13 +204,13 @@ def render(rows, plan_files, assignments, isolation=""):
             f"assignment(s): {status_line(rows)}.</p>",
             "<h2>Scores</h2>", summary_table(rows, assignments)]
     if any(r.scored for r in rows):
-        body.append(f'<img alt="score distribution per assignment" '
+        body.append(f'<img alt="{esc(distribution_alt(rows, assignments))}" '
                     f'src="data:image/png;base64,{score_distribution(rows, assignments)}">')
         rates = pass_rates(rows)
         title = ("Pass rate per test, hardest first" if len(rates) <= PLOTTED_TESTS else
                  f"Pass rate of the {PLOTTED_TESTS} hardest tests (of {len(rates)})")
         body += [f"<h2>{title}</h2>",
-                 f'<img alt="pass rate per test" src="data:image/png;base64,'
+                 f'<img alt="{esc(pass_rate_alt(rates))}" src="data:image/png;base64,'
                  f'{pass_rate_plot(rates)}">',
                  "<details><summary>every test, as a table</summary><table><tr><th>test</th>"
                  "<th>passed</th></tr>" + "".join(

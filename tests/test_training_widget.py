@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from course import data
+from course.figures import FORWARD_COLOR, GRADIENT_COLOR
 from course.widgets.training import TrainingModel, TrainingMonitor
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -64,7 +65,7 @@ def test_the_readout_shows_the_chosen_snapshot_in_the_course_colours():
     for name in ("1 Linear", "3 Linear", "2 ReLU"):
         assert name in text
     assert "0.04762" in text                                 # 1 / 21, the gradient norm
-    assert "#d9480f" in text and "#1f5fa8" in text           # gradients orange, forward blue
+    assert GRADIENT_COLOR in text and FORWARD_COLOR in text  # gradients orange, forward blue
 
 
 def test_the_figure_changes_with_the_snapshot():

@@ -18,7 +18,8 @@ from matplotlib.patches import Rectangle
 
 import course
 from course import gradcheck
-from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
+from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, MISMATCH_HATCH,
+                            ink_on)
 from course.widgets import checking
 from course.widgets.base import (Control, RedrawnModel, UpdatedModel, fmt, forward, gradient,
                                  mismatch, table, verdict_html)
@@ -73,6 +74,9 @@ def _student(rule, *args):
 
 class ReluModel(UpdatedModel):
     """Sliders: n (the vector's length), shift (added to x: more or fewer entries pass), seed."""
+
+    figure_summary = ("Bars of the upstream gradient, the ReLU mask (x > 0) and the gradient "
+                      "passed down, entry by entry.")
 
     def __init__(self, n=8, shift=0.0, seed=0, *, relu_vjp=None):
         self.controls = [Control("n", n, 2, 16, 1, integer=True, label="length n"),
@@ -200,6 +204,9 @@ class ReluFigure(WidgetFigure):
 class MatmulModel(RedrawnModel):
     """Sliders: N (rows of x), D (columns of x = rows of W), M (columns of W), seed."""
 
+    figure_summary = ("Heatmaps of the upstream gradient dL/dy, W, x and the gradients dL/dx and dL/dW, each "
+                      "cell with its number.")
+
     def __init__(self, N=2, D=3, M=2, seed=0, *, matmul_vjp=None):
         self.controls = [Control("N", N, 1, 6, 1, integer=True, label="N (rows of x)"),
                          Control("D", D, 1, 6, 1, integer=True, label="D (x's columns, W's rows)"),
@@ -218,6 +225,7 @@ class MatmulModel(RedrawnModel):
         self.dx, self.dW = vjp_fn(self.upstream)
         self.student = None          # (dx, dW) when usable
         self.wrong = (None, None)    # masks of wrong elements
+        self.wrong_shapes = {}       # {"dL/dx" or "dL/dW": the student's shape} when it is wrong
         self.problems = []
         if self.checking:
             self._check()
@@ -235,6 +243,10 @@ class MatmulModel(RedrawnModel):
         wrong_W, problems_W = compare_arrays("dL/dW", self.dW, got[1], numerical[1])
         self.wrong = (wrong_x, wrong_W)
         self.problems = problems_x + problems_W
+        for name, engine, mine in (("dL/dx", self.dx, got[0]), ("dL/dW", self.dW, got[1])):
+            shape = np.shape(mine)
+            if shape != engine.shape:
+                self.wrong_shapes[name] = str(shape)
         self.student = tuple(np.asarray(g, dtype=np.float64) if w is not None else None
                              for g, w in zip(got, self.wrong))
 
@@ -293,19 +305,26 @@ class MatmulFigure(WidgetFigure):
                 r, k = m.shape
                 ax = self.figure.add_axes((left / fig_w, (top - r * c) / fig_h,
                                            k * c / fig_w, r * c / fig_h))
-                ax.imshow(m, cmap=CMAP, vmin=-scale, vmax=scale, aspect="auto")
+                image = ax.imshow(m, cmap=CMAP, vmin=-scale, vmax=scale, aspect="auto")
                 ax.set_xticks([])
                 ax.set_yticks([])
                 ax.set_title(f"{name} {m.shape}", color=color, fontsize=9)
                 for (i, jj), v in np.ndenumerate(m):
                     bad = wrong is not None and bool(wrong[i, jj])
-                    ink = "white" if abs(v) > 0.6 * scale else "#111111"
+                    ink = ink_on(image.cmap(image.norm(v)))
                     self.overlay.label(ax, jj, i - (0.12 if bad else 0.0), ink, 8).text = fmt(v, 2)
-                    if bad:
+                    if bad:   # outlined, hatched, and the student's number on white
                         ax.add_patch(Rectangle((jj - 0.5, i - 0.5), 1, 1, fc="none",
-                                               ec=MISMATCH_COLOR, lw=2.5))
+                                               ec=MISMATCH_COLOR, lw=2.5, hatch=MISMATCH_HATCH))
+                        ax.add_patch(Rectangle((jj - 0.42, i + 0.06), 0.84, 0.34, fc="white",
+                                               ec="none", zorder=4))
                         self.overlay.label(ax, jj, i + 0.22, MISMATCH_COLOR, 7,
                                            bold=True).text = fmt(mine[i, jj], 2)
+                if name in model.wrong_shapes:   # a gradient of the wrong shape (a transpose)
+                    ax.add_patch(Rectangle((-0.5, -0.5), k, r, fc="none", ec=MISMATCH_COLOR,
+                                           lw=3, hatch=MISMATCH_HATCH, zorder=3))
+                    ax.set_title(f"{name} {m.shape}: yours {model.wrong_shapes[name]}",
+                                 color=MISMATCH_COLOR, fontsize=9, fontweight="bold")
                 if j < 2:
                     self.figure.text((left + k * c + gap / 2) / fig_w,
                                      (top - r * c / 2) / fig_h, "·" if j == 0 else "=",
@@ -313,5 +332,6 @@ class MatmulFigure(WidgetFigure):
                 left += k * c + gap
             top -= h
         if model.checking:
-            self.figure.text(0.5, 0.01, "outlined: your matmul_vjp disagrees (yours in magenta)",
+            self.figure.text(0.5, 0.01,
+                             "outlined and hatched: your matmul_vjp disagrees (yours in magenta)",
                              color=MISMATCH_COLOR, ha="center", va="bottom", fontsize=8)

@@ -6,6 +6,7 @@ A model is plain Python (no ipywidgets): `model.set(x=1.5)` recomputes everythin
 """
 
 import html
+import re
 from dataclasses import dataclass
 
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
@@ -75,6 +76,14 @@ class Model:
         """The numbers shown beside the figure, as a small HTML fragment."""
         return ""
 
+    # What the figure shows, in a sentence: the start of its text alternative.
+    figure_summary = "The widget's figure."
+
+    def alt_text(self):
+        """The figure's text alternative: what it shows, then the readout's numbers (so a
+        screen reader hears the same numbers the figure draws, and they change with it)."""
+        return f"{self.figure_summary} {plain_text(self.readout_html())}".strip()
+
 
 class UpdatedModel(Model):
     """A model that keeps its figure and redraws only the numbers on it (render.OverlayFigure).
@@ -127,6 +136,14 @@ class RedrawnModel(Model):
 
 
 # --- helpers for readouts ------------------------------------------------------------------------
+
+def plain_text(fragment):
+    """An HTML fragment of a readout as one line of text: cells and items separated."""
+    text = re.sub(r"</t[dh]>", " ", re.sub(r"<table", "; <table", fragment))
+    text = re.sub(r"</tr>|<br\s*/?>|</li>", "; ", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return re.sub(r"\s*;\s*(;\s*)*", "; ", re.sub(r"[ \t]+", " ", text)).strip(" ;")
+
 
 def fmt(x, digits=4):
     if x is None:

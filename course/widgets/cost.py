@@ -60,6 +60,9 @@ class CostModel(RedrawnModel):
     `counts["jacrev"]` ({"jvp": ..., "vjp": ...} counted while the engine built it).
     """
 
+    figure_summary = ("The passes forward mode (one per input) and reverse mode (one per output) "
+                      "take for the Jacobian.")
+
     def __init__(self, n=4, m=2, *, jacobian=None):
         self.controls = [Control("n", n, 1, MAX_SIZE, 1, integer=True, label="inputs n"),
                          Control("m", m, 1, MAX_SIZE, 1, integer=True, label="outputs m")]

@@ -54,6 +54,9 @@ class GateModel(UpdatedModel):
     Student rules (optional): add_backward, multiply_backward, max_backward, copy_backward.
     """
 
+    figure_summary = ("The four gates side by side (add, multiply, max, copy): each gate's "
+                      "inputs, the upstream gradient arriving and the gradients it sends back.")
+
     def __init__(self, x=2.0, y=-1.5, g=1.5, g2=-0.5, *, add_backward=None,
                  multiply_backward=None, max_backward=None, copy_backward=None):
         self.controls = [Control("x", x, -4.0, 4.0, 0.1), Control("y", y, -4.0, 4.0, 0.1),
@@ -257,8 +260,9 @@ class GateFigure(WidgetFigure):
         marked = tuple(marked)
         if marked != self.marked:
             arrows = [a for name in PANELS for a in self.panels[name]["arrows"]]
-            for arrow, wrong in zip(arrows, marked):
+            for arrow, wrong in zip(arrows, marked):   # colour and a dashed line, not colour alone
                 arrow.set_color(MISMATCH_COLOR if wrong else ARROW_COLOR)
+                arrow.set_linestyle("--" if wrong else "-")
             self.marked = marked
             self.overlay.invalidate()
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from matplotlib.patches import FancyArrowPatch
 
 from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, draw_node, edge_bends,
-                            edge_ends, edge_label_point, graph_positions, legend_keys, node_label)
+                            edge_ends, edge_label_point, graph_alt, graph_positions, legend_keys,
+                            node_label)
 from course.scalar_gates import forward_of, gate_of, parameters
 from course.value import Value, topological_order
 from course.widgets import checking
@@ -259,6 +260,16 @@ class GraphModel(UpdatedModel):
     def new_figure(self):
         return GraphFigure(self)
 
+    def alt_text(self):
+        """Every node's value and gradient (course.figures.graph_alt), then what disagrees."""
+        text = graph_alt(self.root, title=self.title)
+        if self.error:
+            text += f" {self.error}."
+        if self.checking:
+            text += (" Disagrees with the engine: " + "; ".join(self.problems) + "."
+                     if self.problems else " Your rules agree with the engine on every edge.")
+        return text
+
     def readout_html(self):
         header = ["input", "value", "engine ∂f/∂input"]
         if self.checking:
@@ -372,9 +383,10 @@ class GraphFigure(WidgetFigure):
             grad.text = f"{e.grad:.3g}"
             grad.extra = e.mark.replace("\n", ", ")
         marked = tuple(i for i, e in enumerate(model.edges) if e.mark)
-        if marked != self.marked:   # a wrong edge's arrow turns MISMATCH_COLOR: redraw once
+        if marked != self.marked:   # a wrong edge's arrow turns MISMATCH_COLOR and dashed: redraw
             for i, arrow in enumerate(self.arrows[:len(model.edges)]):
                 arrow.set_color(MISMATCH_COLOR if i in marked else ARROW_COLOR)
+                arrow.set_linestyle("--" if i in marked else "-")
             self.marked = marked
             self.overlay.invalidate()
         value, grad = self.output_labels

@@ -32,6 +32,19 @@ def _rgb(canvas):
                             "raw", "RGBA", 0, 1).convert("RGB")
 
 
+def encode_png(image):
+    """A Pillow image as PNG bytes (fast compression)."""
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=PNG_COMPRESSION)
+    return out.getvalue()
+
+
+def figure_png(figure):
+    """Draw the whole figure and return it as PNG bytes."""
+    figure.canvas.draw()
+    return encode_png(_rgb(figure.canvas))
+
+
 def pixel_size(figure):
     """(width, height) of the figure's PNG in pixels."""
     return figure.canvas.get_width_height()
@@ -131,9 +144,7 @@ class OverlayFigure:
                 x0, _, x1, _ = draw.textbbox((x, y - step), lines[-1], font=font, anchor=anchor)
                 draw.text((x1 + 0.4 * font.size, y - step), label.extra, fill=label.extra_color,
                           font=self._font(label.size, True), anchor="l" + anchor[1])
-        out = io.BytesIO()
-        image.save(out, format="PNG", compress_level=PNG_COMPRESSION)
-        return out.getvalue()
+        return encode_png(image)
 
 
 class WidgetFigure:

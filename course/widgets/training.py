@@ -44,6 +44,9 @@ class TrainingModel(RedrawnModel):
     "grad_norms", "update_ratios", "dead_fractions" ({layer name: float}, possibly empty).
     """
 
+    figure_summary = ("Per layer over the training steps: the gradient norm, the update-to-weight "
+                      "ratio and the fraction of dead ReLUs, with the chosen snapshot marked.")
+
     def __init__(self):
         self.controls = [Control("snapshot", 0, 0, 0, 1, integer=True, label="snapshot")]
         self.snapshots = []

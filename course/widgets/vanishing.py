@@ -45,6 +45,9 @@ class VanishingModel(UpdatedModel):
     `gradients[k]` is d output / d h_k for k = 0..depth (gradients[depth] = 1), from the engine.
     """
 
+    figure_summary = ("Left: the sigmoid's local gradient against x, with the current x marked; "
+                      "right: the gradient reaching each layer of a chain of sigmoids.")
+
     def __init__(self, x=1.0, depth=5, w=1.0, *, sigmoid_backward=None):
         self.controls = [Control("x", x, -6.0, 6.0, 0.1),
                          Control("depth", depth, 1, MAX_DEPTH, 1, integer=True,

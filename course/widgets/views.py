@@ -3,9 +3,12 @@
 How a widget shows up (`display(widget)`, or a widget as a cell's last expression) - two
 outputs:
 
-1. the controls: an ipywidgets box of sliders and an HTML readout (the live part);
-2. the figure: a plain `image/png` display output with a display id. Moving a slider recomputes
-   the model, updates the readout and replaces this PNG in place (`update_display_data`).
+1. the controls: an ipywidgets box of labelled sliders (course.widgets.slider) and an HTML
+   readout (the live part);
+2. the figure: a display output with a display id, the PNG with its text alternative
+   (`course.figures.figure_bundle`: an HTML <img alt> beside the image/png). Moving a slider
+   recomputes the model, updates the readout and replaces this output in place
+   (`update_display_data`).
 
 The figure is deliberately not inside the widget. A widget output is a reference to a model
 that lives in the kernel (mimetype application/vnd.jupyter.widget-view+json); without the kernel
@@ -22,12 +25,15 @@ import traceback
 import uuid
 
 import ipywidgets as W
-from IPython.display import Image, display, update_display
+from IPython.display import display, update_display
+
+from course.figures import figure_bundle
 
 from course.widgets.arrays import MatmulModel, ReluModel
 from course.widgets.cost import CostModel
 from course.widgets.gates import GateModel
 from course.widgets.graph import GraphModel
+from course.widgets.slider import Slider
 from course.widgets.vanishing import VanishingModel
 
 
@@ -67,11 +73,9 @@ class LiveView:
 
     @staticmethod
     def _slider(control):
-        common = dict(value=control.value, min=control.min, max=control.max, step=control.step,
-                      description=control.label or control.name, continuous_update=True,
-                      style={"description_width": "initial"},
-                      layout=W.Layout(width="300px", margin="0 12px 0 0"))
-        slider = W.IntSlider(**common) if control.integer else W.FloatSlider(**common)
+        slider = Slider(value=control.value, min=control.min, max=control.max,
+                        step=control.step, integer=control.integer,
+                        description=control.label or control.name)
         slider._course_name = control.name
         return slider
 
@@ -87,7 +91,8 @@ class LiveView:
         """Show the model's current numbers and figure."""
         self.readout.value = self.model.readout_html()
         if self._shown:
-            update_display(self._image(), display_id=self._display_id)
+            data, metadata = self.figure_output()
+            update_display(data, metadata=metadata, raw=True, display_id=self._display_id)
 
     def set(self, **values):
         """Move sliders from code: set(x=1.0) is the same as dragging x to 1.0."""
@@ -102,14 +107,16 @@ class LiveView:
         """The current figure, as PNG bytes."""
         return self.model.png()
 
-    def _image(self):
-        data = self.model.png()
+    def figure_output(self):
+        """(data, metadata) of the figure's display output: the PNG with its text alternative
+        (course.figures.figure_bundle)."""
         width, height = self.model.pixel_size()
-        return Image(data=data, format="png", width=width, height=height)
+        return figure_bundle(self.model.png(), self.model.alt_text(), width, height)
 
     def _ipython_display_(self):
         display(self.controls)
-        display(self._image(), display_id=self._display_id)
+        data, metadata = self.figure_output()
+        display(data, metadata=metadata, raw=True, display_id=self._display_id)
         self._shown = True
 
     def _repr_png_(self):
