@@ -204,8 +204,8 @@ class ReluFigure(WidgetFigure):
 class MatmulModel(RedrawnModel):
     """Sliders: N (rows of x), D (columns of x = rows of W), M (columns of W), seed."""
 
-    figure_summary = ("Heatmaps of the upstream gradient dL/dy, W, x and the gradients dL/dx and dL/dW, each "
-                      "cell with its number.")
+    figure_summary = ("Heatmaps of the upstream gradient dL/dy, W, x and the gradients dL/dx and "
+                      "dL/dW, each cell with its number.")
 
     def __init__(self, N=2, D=3, M=2, seed=0, *, matmul_vjp=None):
         self.controls = [Control("N", N, 1, 6, 1, integer=True, label="N (rows of x)"),
