@@ -2,7 +2,8 @@
 # needs; a stamp file inside .venv, newer than pyproject.toml, makes a second run quick.
 #
 #   make lab      set up and open the course in JupyterLab     (LAB_ARGS="--no-browser --port 8899")
-#   make test     set up and run every test                    (PYTEST_ARGS="-x -k gates")
+#   make test     set up and run every test, one worker per core  (PYTEST_ARGS="-x -k gates" PYTEST_WORKERS=0)
+#   make test-quick  every test not marked slow, for the edit loop (a minute or two; PYTEST_ARGS=...)
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
 #   make release  build source/*/*.ipynb from their .py, regenerate release/ with nbgrader (ASSIGNMENTS="01-gates")
 #   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class;
@@ -21,6 +22,11 @@ PIP_INSTALL := $(PIP) install --quiet --progress-bar off
 
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core ("auto"), or 0 for none. With --dist loadgroup the tests of one
+# xdist_group run on one worker, so an expensive shared fixture is built once; they start in the
+# order conftest.py gives them (the longest first), which --no-loadscope-reorder keeps.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 BENCH_ARGS ?=
 # Every folder of source/ that holds an assignment's script (source/<a>/<a>.py), unless told otherwise.
 ASSIGNMENTS ?= $(patsubst source/%/,%,$(sort $(dir $(wildcard source/*/*.py))))
@@ -37,7 +43,7 @@ RUN := PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PREFER_ENV_PATH=1
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench release autograde clean distclean kernel torch
+.PHONY: help lab test test-quick bench release autograde clean distclean kernel torch
 
 help:
 	@sed -n 's/^#   /  /p' Makefile
@@ -102,8 +108,12 @@ lab: $(VENV)/.stamp-lab kernel
 	$(RUN) $(PY) -m autograder.sources
 	$(RUN) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(LAB_ARGS)
 
+# --durations: the slowest tests of every run, to see where the time goes.
 test: $(VENV)/.stamp-test
-	$(RUN) $(PY) -m pytest $(PYTEST_ARGS)
+	$(RUN) $(PY) -m pytest $(XDIST) --durations=20 $(PYTEST_ARGS)
+
+test-quick: $(VENV)/.stamp-test
+	$(RUN) $(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-bench torch
 	$(RUN) $(PY) -m benchmarks $(BENCH_ARGS)

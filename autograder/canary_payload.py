@@ -178,7 +178,7 @@ def _canary(params, namespace):
                             f"{target.__name__}", target)
                 home = sys.modules.get(getattr(target, "__module__", None) or "")
                 if isinstance(target, types.FunctionType) and home is not None and \
-                        home is not module and getattr(home, key, target) is not target:
+                        home is not module and unwrap(getattr(home, key, target)) is not target:
                     problem(f"{name}.{key} is not {home.__name__}.{key} any more", target)
                 verify(f"{name}.{key}", value, 0,
                        not (name.startswith("course.widgets") or name == "course.figures"))

@@ -7,8 +7,10 @@ and anything that disagrees with the reference in MISMATCH_COLOR (magenta).
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from course.scalar_gates import symbol_of
 from course.value import topological_order
 
 FORWARD_COLOR = "#1f5fa8"
@@ -21,10 +23,6 @@ NODE_FACE = "#f4f6f8"
 LOCAL_CMAP = "BrBG"
 FORWARD_CMAP = LinearSegmentedColormap.from_list("forward", ["#6c757d", "white", FORWARD_COLOR])
 GRADIENT_CMAP = LinearSegmentedColormap.from_list("gradient", ["#6c757d", "white", GRADIENT_COLOR])
-
-_OP_SYMBOLS = {"+": "+", "*": "×", "/": "÷", "-": "−", "neg": "−x", "exp": "exp", "log": "log",
-               "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max", "**": "pow"}
-
 
 def graph_layers(root):
     """{node: column}: inputs in column 0, every gate one column right of its latest input."""
@@ -45,8 +43,9 @@ def edge_gradients(root):
 
 
 def node_label(node):
+    """A gate's symbol (course.scalar_gates), or an input's label (else its value)."""
     if node._parents:
-        return _OP_SYMBOLS.get(node.op, node.op)
+        return symbol_of(node)
     return node.label or f"{node.data:.3g}"
 
 
@@ -105,28 +104,37 @@ def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="
                fmt.format(root.grad) if show_grad else None, None, 0.0, to_node=False)
 
     for node in order:
-        x, y = position[id(node)]
-        leaf = not node._parents
-        ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
-                bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
-                          fc=NODE_FACE, ec="#555555"))
+        draw_node(ax, node, *position[id(node)])
     xs = [p[0] for p in position.values()] + [xr + 2.0]
     ys = [p[1] for p in position.values()]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.4)
     ax.set_ylim(min(ys) - 1.0, max(ys) + 0.9)
     ax.axis("off")
-    legend = [plt.Line2D([], [], color=FORWARD_COLOR, lw=0, marker="s", label="forward value")]
-    if show_grad:
-        legend.append(plt.Line2D([], [], color=GRADIENT_COLOR, lw=0, marker="s",
-                                 label="gradient flowing back"))
-    if marks:
-        legend.append(plt.Line2D([], [], color=MISMATCH_COLOR, lw=0, marker="s",
-                                 label="disagrees with the reference"))
+    legend = legend_keys(show_grad, "disagrees with the reference" if marks else None)
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(0, 0), ncol=3, fontsize=8,
               frameon=False)
     if title:
         ax.set_title(title)
     return ax
+
+
+def draw_node(ax, node, x, y):
+    """A node of a graph at (x, y): an input in a rounded box, a gate in a circle."""
+    leaf = not node._parents
+    ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
+            bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
+                      fc=NODE_FACE, ec="#555555"))
+
+
+def legend_keys(gradients=True, mismatch=None):
+    """Legend handles for a graph: forward values, gradients (if drawn), and `mismatch` (the
+    words for what MISMATCH_COLOR marks, if anything is marked)."""
+    keys = [("forward value", FORWARD_COLOR)]
+    if gradients:
+        keys.append(("gradient flowing back", GRADIENT_COLOR))
+    if mismatch:
+        keys.append((mismatch, MISMATCH_COLOR))
+    return [Line2D([], [], color=color, lw=0, marker="s", label=label) for label, color in keys]
 
 
 def edge_bends(pairs, position):

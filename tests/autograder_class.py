@@ -17,7 +17,7 @@ from autograder.course_layout import REPO, notebook_file
 
 ASSIGNMENT = "03-vector-backprop"
 NOTEBOOK = notebook_file(REPO / "source", ASSIGNMENT).name
-FULL = 21.0
+FULL = 31.0
 CELL_TIMEOUT = 8       # seconds per cell in these runs
 NOTEBOOK_TIMEOUT = 45  # seconds per notebook
 
@@ -80,13 +80,13 @@ def write_robustness_class(folder):
     expected["unknown-assignment"] = ("no submission", 0.0)
 
     nb = solved()
-    del nb.cells[cell_index(nb, "test-relu-vjp-hidden")]
-    del nb.cells[cell_index(nb, "test-relu-vjp")]
+    del nb.cells[cell_index(nb, "test-elementwise-vjp-hidden")]
+    del nb.cells[cell_index(nb, "test-elementwise-vjp")]
     submit(folder, "deleted-tests", nb)
     expected["deleted-tests"] = ("graded", FULL)
 
     nb = solved()
-    for gid in ("relu-vjp", "test-relu-jacobian"):
+    for gid in ("elementwise-vjp", "test-relu-jacobian"):
         i = cell_index(nb, gid)
         duplicate = copy.deepcopy(nb.cells[i])
         duplicate.id = f"copy-of-{gid}"  # a cell id of its own, as JupyterLab gives a copy
@@ -101,13 +101,13 @@ def write_robustness_class(folder):
     expected["edited-locked"] = ("needs review", FULL - 2)
 
     nb = solved()
-    i = cell_index(nb, "relu-vjp")
+    i = cell_index(nb, "elementwise-vjp")
     nb.cells[i].source = "raise ValueError('I give up')\n" + nb.cells[i].source
     submit(folder, "cell-raises", nb)
     expected["cell-raises"] = ("graded", FULL - 3)
 
     nb = solved()
-    i = cell_index(nb, "relu-vjp")
+    i = cell_index(nb, "elementwise-vjp")
     nb.cells[i].source = "while True:\n    pass\n"
     submit(folder, "endless-cell", nb)
     expected["endless-cell"] = ("needs review", FULL - 3)
@@ -120,13 +120,13 @@ def write_robustness_class(folder):
     expected["endless-notebook"] = ("timed out", 0.0)
 
     nb = solved()
-    i = cell_index(nb, "relu-vjp")
+    i = cell_index(nb, "elementwise-vjp")
     nb.cells[i].source = "import os\nos._exit(1)\n"
     submit(folder, "kernel-dies", nb)
     expected["kernel-dies"] = ("kernel died", 0.0)
 
     nb = solved()
-    i = cell_index(nb, "relu-vjp")
+    i = cell_index(nb, "elementwise-vjp")
     nb.cells[i].source = noisy_answer(nb.cells[i].source)
     submit(folder, "stderr", nb)
     expected["stderr"] = ("needs review", FULL - 3)

@@ -26,9 +26,10 @@ def running_under_ci() -> bool:
 
 
 # Every test session gets a matplotlib config and cache folder of its own, which every kernel it
-# starts inherits. matplotlib's font cache in the user's home is shared by all environments of
-# the same matplotlib version: one written by another (or a since deleted) environment can lack
-# fonts, and then every plotting cell warns on stderr, which nbgrader scores as a failure.
+# starts inherits (and so do pytest-xdist's workers, from the controller's environment).
+# matplotlib's font cache in the user's home is shared by all environments of the same matplotlib
+# version: one written by another (or a since deleted) environment can lack fonts, and then every
+# plotting cell warns on stderr, which nbgrader scores as a failure.
 os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="pytest-matplotlib-"))
 
 # Every process a test starts inherits this session's mark (nbgrader, the autograder's workers,
@@ -73,6 +74,26 @@ def require_system_tool(name: str, path: str | os.PathLike | None = None) -> str
     if running_under_ci():
         pytest.fail(f"{reason}. Under CI a missing system package is a failure.", pytrace=False)
     pytest.skip(reason)
+
+
+SUMMARY = "shown at the end of the run"
+
+
+@pytest.fixture
+def show_at_the_end(request):
+    """`show_at_the_end(text)`: text for the end of pytest's output, in every run. (A print
+    under `capsys.disabled()` would not show from an xdist worker.)"""
+    return lambda text: request.node.user_properties.append((SUMMARY, text))
+
+
+def pytest_terminal_summary(terminalreporter):
+    texts = [text for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for key, text in report.user_properties if key == SUMMARY]
+    if texts:
+        terminalreporter.section("shown by the tests")
+        for text in texts:
+            terminalreporter.write_line(text)
 
 
 @pytest.fixture

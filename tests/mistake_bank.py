@@ -54,6 +54,10 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+
+
 def repeated_index(n):
     return np.concatenate([np.arange(n), np.arange(0, n, 2)])
 
@@ -163,6 +167,15 @@ mistake("pow-exponent-not-lowered", "scalar gate", "unknown",
         "pow_backward for x**3 computes 3 * x**3 instead of 3 * x**2",
         "vjp", lambda upstream, x: 3 * x ** 3 * upstream, lambda upstream, x: 3 * x ** 2 * upstream,
         lambda x: x ** 3, inputs((5,), seed=11))
+mistake("tanh-sign", "scalar gate", "sign",
+        "tanh_backward(upstream, out) returns (out**2 - 1) * upstream",
+        "vjp", lambda upstream, x: (np.tanh(x) ** 2 - 1) * upstream,
+        lambda upstream, x: (1 - np.tanh(x) ** 2) * upstream, np.tanh, inputs((5,), seed=13))
+mistake("power-dy-forgets-upstream", "scalar gate", "missing_upstream",
+        "power_backward for z = x**y returns x**y * log(x) for y, without the upstream gradient",
+        "vjp", lambda upstream, x, y: (upstream * y * x ** (y - 1), x ** y * np.log(x)),
+        lambda upstream, x, y: (upstream * y * x ** (y - 1), upstream * x ** y * np.log(x)),
+        lambda x, y: x ** y, inputs((5,), (5,), seed=14, positive=True, shift=0.2))
 mistake("divide-sign", "scalar gate", "sign",
         "divide_backward: d(x/y)/dy = +x/y**2",
         "vjp", lambda upstream, x, y: (upstream / y, upstream * x / y ** 2),
@@ -310,6 +323,78 @@ class SquareMissingTwo(Square):
         return x * grad_q
 
 
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad_t):
+        (t,) = ctx.saved_tensors
+        return (1.0 - t * t) * grad_t
+
+
+class TanhInputAsOutput(Function):
+    """Saves the input and hands it to tanh_backward as if it were the output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad_t):
+        (x,) = ctx.saved_tensors
+        return (1.0 - x * x) * grad_t
+
+
+class Divide(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad_d):
+        x, y = ctx.saved_tensors
+        return grad_d / y, -grad_d * x / (y * y)
+
+
+class DivideGradientsSwapped(Divide):
+    @staticmethod
+    def backward(ctx, grad_d):
+        x, y = ctx.saved_tensors
+        return -grad_d * x / (y * y), grad_d / y
+
+
+class SigmoidLogLoss(Function):
+    @staticmethod
+    def forward(ctx, q, t):
+        ctx.save_for_backward(q, t)
+        return np.logaddexp(0.0, q) - t * q
+
+    @staticmethod
+    def backward(ctx, grad_L):
+        q, t = ctx.saved_tensors
+        return (sigmoid(q) - t) * grad_L, -q * grad_L
+
+
+class SigmoidLogLossSign(SigmoidLogLoss):
+    @staticmethod
+    def backward(ctx, grad_L):
+        q, t = ctx.saved_tensors
+        return (t - sigmoid(q)) * grad_L, -q * grad_L
+
+
+class SigmoidLogLossNoTargetGradient(SigmoidLogLoss):
+    @staticmethod
+    def backward(ctx, grad_L):
+        q, t = ctx.saved_tensors
+        return (sigmoid(q) - t) * grad_L, None
+
+
 def applied(cls):
     """f(*inputs) = cls.apply(*inputs), with the inputs' names for the messages."""
     if cls.forward.__code__.co_argcount == 3:
@@ -344,6 +429,20 @@ mistake("sigmoid-function-overflows", "Function backward", "nonfinite",
 mistake("exp-function-sign", "Function backward", "sign",
         "Exp.backward returns -e * grad_e", "grad",
         applied(ExpSign), applied(Exp), inputs=inputs((4,), seed=24))
+mistake("tanh-function-input-as-output", "Function backward", "output_for_input",
+        "Tanh saves its input x and hands it to the rule as the output: 1 - x**2", "grad",
+        applied(TanhInputAsOutput), applied(Tanh), inputs=inputs((2, 3), seed=26))
+mistake("divide-function-gradients-swapped", "Function backward", "swapped_inputs",
+        "Divide.backward returns (dL/dy, dL/dx)", "grad",
+        applied(DivideGradientsSwapped), applied(Divide),
+        inputs=inputs((4,), (4,), seed=27, shift=0.0))
+mistake("sigmoid-log-loss-sign", "Function backward", "sign",
+        "SigmoidLogLoss.backward returns t - sigmoid(q) for q", "grad",
+        applied(SigmoidLogLossSign), applied(SigmoidLogLoss), inputs=inputs((5,), (5,), seed=28))
+mistake("sigmoid-log-loss-no-target-gradient", "Function backward", "zero",
+        "SigmoidLogLoss.backward returns None for the target t", "grad",
+        applied(SigmoidLogLossNoTargetGradient), applied(SigmoidLogLoss),
+        inputs=inputs((5,), (5,), seed=29))
 mistake("square-function-missing-two", "Function backward", "scale",
         "Square.backward returns x * grad_q: the factor 2 forgotten", "grad",
         applied(SquareMissingTwo), applied(Square), inputs=inputs((2, 2), seed=25))
@@ -429,6 +528,17 @@ mistake("broadcast-keeps-last-row", "vector VJP", "not_accumulated",
         "vjp", lambda upstream, b: upstream[-1], lambda upstream, b: upstream.sum(axis=0),
         lambda b: np.broadcast_to(b, (4, 3)), inputs((3,), seed=40))
 
+mistake("elu-negative-side-forgets-one", "vector VJP", "partial",
+        "ELU's derivative on x <= 0 written as y instead of y + 1 (= e^x)",
+        "vjp", lambda upstream, x: upstream * np.where(x > 0, 1.0, elu(x)),
+        lambda upstream, x: upstream * np.where(x > 0, 1.0, elu(x) + 1.0),
+        elu, inputs((3, 4), seed=41))
+mistake("logsumexp-vjp-forgets-upstream", "vector VJP", "missing_upstream",
+        "log-sum-exp along the last axis: softmax(x) without the upstream number of each row",
+        "vjp", lambda upstream, x: softmax(x),
+        lambda upstream, x: upstream[..., None] * softmax(x),
+        lambda x: np.log(np.exp(x).sum(axis=-1)), inputs((3, 4), seed=42))
+
 
 # --- 04: matrix VJPs ---------------------------------------------------------------------------
 
@@ -499,6 +609,17 @@ mistake("multiply-broadcast-not-reduced", "matrix VJP", "unreduced_broadcast",
         lambda upstream, x, y: (unbroadcast(upstream * y, x.shape),
                                 unbroadcast(upstream * x, y.shape)),
         lambda x, y: x * y, inputs((2, 1, 3), (4, 1), seed=47))
+mistake("unbroadcast-leading-axes-only", "matrix VJP", "unreduced_broadcast",
+        "a (3, 1) column broadcast to (2, 3, 4): unbroadcast sums the added axis, not the "
+        "stretched one",
+        "vjp", lambda upstream, x: upstream.sum(axis=0),
+        lambda upstream, x: upstream.sum(axis=(0, 2))[:, None],
+        lambda x: np.broadcast_to(x, (2, 3, 4)), inputs((3, 1), seed=53))
+mistake("unbroadcast-drops-stretched-axis", "matrix VJP", "shape",
+        "the same, summed over the stretched axis without keeping it: shape (3,), not (3, 1)",
+        "vjp", lambda upstream, x: upstream.sum(axis=(0, 2)),
+        lambda upstream, x: upstream.sum(axis=(0, 2))[:, None],
+        lambda x: np.broadcast_to(x, (2, 3, 4)), inputs((3, 1), seed=54))
 mistake("bias-grad-summed-over-features", "matrix VJP", "shape",
         "dL/db = upstream.sum(axis=1): one number per example instead of per feature",
         "vjp", lambda upstream, x, W, b: (upstream @ W.T, x.T @ upstream, upstream.sum(axis=1)),
@@ -580,6 +701,19 @@ def softmax_jvp(tangents, x):
     return s * (dx - (s * dx).sum(axis=-1, keepdims=True))
 
 
+def solve_jvp(tangents, A, b):
+    dA, db = tangents
+    return np.linalg.solve(A, db - dA @ np.linalg.solve(A, b))
+
+
+def well_conditioned(n, seed):
+    """() -> (A, b): a random, well-conditioned, unsymmetric A (n, n) and b (n,)."""
+    def make():
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, n)) + n * np.eye(n), rng.standard_normal(n)
+    return make
+
+
 mistake("dual-mul-one-term", "JVP rule", "zero",
         "Dual.__mul__ keeps only a' b of the product rule a' b + a b'",
         "jvp", dual_jvp(DualMulOneTerm, lambda a, b: a * b), dual_jvp(Dual, lambda a, b: a * b),
@@ -631,6 +765,14 @@ mistake("softmax-jvp-element-wise", "JVP rule", "unknown",
         "softmax_jvp as s * (1 - s) * dx: every output depends on its whole row",
         "jvp", lambda tangents, x: softmax(x) * (1 - softmax(x)) * tangents[0], softmax_jvp,
         softmax, inputs((2, 4), seed=71))
+mistake("solve-jvp-forgets-dA", "JVP rule", "zero",
+        "the tangent of solve(A, b) as solve(A, db): the moving A is forgotten",
+        "jvp", lambda tangents, A, b: np.linalg.solve(A, tangents[1]), solve_jvp,
+        np.linalg.solve, well_conditioned(4, seed=73))
+mistake("solve-jvp-dA-sign", "JVP rule", "sign",
+        "the tangent of solve(A, b) as solve(A, db + dA x)",
+        "jvp", lambda tangents, A, b: np.linalg.solve(A, tangents[1] + tangents[0] @ np.linalg.solve(A, b)),
+        solve_jvp, np.linalg.solve, well_conditioned(4, seed=74))
 mistake("sum-jvp-keeps-last-term", "JVP rule", "not_accumulated",
         "the tangent of x.sum(axis=1) keeps only the last column's tangent",
         "jvp", lambda tangents, x: tangents[0][:, -1], lambda tangents, x: tangents[0].sum(axis=1),

@@ -15,15 +15,15 @@ import pytest
 from autograder_class import solved, submit
 from autograder.course_layout import venv_environment
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integrity")]
 
 BORROWED = ("import course\n\n"
-            "def relu_vjp(upstream, x):\n"
-            "    return course.vjp(lambda t: t.relu(), x)[1](upstream)[0]\n")
+            "def elementwise_vjp(local_grad):\n"
+            "    return lambda u, x, y: course.vjp(lambda t: t * local_grad(x, y), x)[1](u)[0]\n")
 TAMPERED = ("import numpy as np\n"
             "import course.gradcheck as gc\n\n"
-            "def relu_vjp(upstream, x):\n"
-            "    return upstream\n\n"
+            "def elementwise_vjp(local_grad):\n"
+            "    return lambda upstream, x, y: upstream\n\n"
             "np.allclose = lambda *a, **k: True\n"
             "gc.check_vjp = lambda *a, **k: True\n")
 
@@ -41,8 +41,8 @@ def grade(submissions, out, **env):
 def submissions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class") / "submitted"
     submit(folder, "honest", solved())
-    submit(folder, "borrower", solved(overrides={"relu-vjp": BORROWED}))
-    submit(folder, "tamperer", solved(overrides={"relu-vjp": TAMPERED}))
+    submit(folder, "borrower", solved(overrides={"elementwise-vjp": BORROWED}))
+    submit(folder, "tamperer", solved(overrides={"elementwise-vjp": TAMPERED}))
     return folder
 
 
@@ -62,7 +62,7 @@ def test_engine_call_in_a_solution_is_flagged_with_its_line_and_not_penalised(gr
     borrower = rows["borrower"]
     assert borrower["status"] == "needs review"
     assert borrower["score"] == borrower["max_score"]
-    assert "relu-vjp, line 4" in borrower["notes"] and "course.vjp(" in borrower["notes"]
+    assert "elementwise-vjp, line 4" in borrower["notes"] and "course.vjp(" in borrower["notes"]
     assert "course.vjp(" in report
 
 

@@ -22,7 +22,7 @@ from autograder import pipeline  # noqa: E402
 from autograder.course_layout import venv_environment  # noqa: E402
 from autograder.demo import make_demo_class  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("rerun")]
 ASSIGNMENT = "03-vector-backprop"
 OUTPUTS = ("grades.csv", "tests.csv", "intake.csv", "report.html", "gradebook.db")
 

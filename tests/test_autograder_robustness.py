@@ -23,7 +23,7 @@ from autograder import merge, pipeline, results, worker  # noqa: E402
 from autograder_class import (ASSIGNMENT, CELL_TIMEOUT, FULL, NOTEBOOK_TIMEOUT,  # noqa: E402
                               read_csv, write_platform_zip, write_robustness_class)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("robustness")]
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,8 @@ def test_each_submission_gets_its_status_and_score(graded, student):
 def test_the_notes_say_what_was_repaired(graded):
     notes = {s: r["notes"] for s, r in graded["grades"].items()}
     assert "my homework (2).ipynb" in notes["renamed"]
-    assert "test-relu-vjp" in notes["deleted-tests"] and "puts them back" in notes["deleted-tests"]
-    assert "'relu-vjp' appears 2 times" in notes["duplicated-cells"]
+    assert "test-elementwise-vjp" in notes["deleted-tests"] and "puts them back" in notes["deleted-tests"]
+    assert "'elementwise-vjp' appears 2 times" in notes["duplicated-cells"]
     assert "test-relu-jacobian-hidden" in notes["edited-locked"]
     assert "per-cell time limit" in notes["endless-cell"]
     assert f"{NOTEBOOK_TIMEOUT:g} s limit" in notes["endless-notebook"]

@@ -27,7 +27,7 @@ from autograder.demo import noisy_answer  # noqa: E402
 from autograder_class import ASSIGNMENT, NOTEBOOK_TIMEOUT, cell_index, solved, submit  # noqa: E402
 from sentinels import plant  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sentinels")]
 
 
 def hidden_ids(nb):
@@ -48,10 +48,12 @@ def graded(tmp_path_factory):
     for gid in hidden_ids(nb):
         del nb.cells[cell_index(nb, gid)]
     submit(folder, "deleted-hidden-tests", nb)
-    nb = solved(overrides={"relu-vjp": "def relu_vjp(upstream, x):\n"
-                                       "    if x.size > 2:\n"
-                                       "        raise ValueError('too big for me')\n"
-                                       "    return upstream * (x > 0)\n"})
+    nb = solved(overrides={"elementwise-vjp": "def elementwise_vjp(local_grad):\n"
+                                              "    def vjp(upstream, x, y):\n"
+                                              "        if np.ndim(x) > 2:\n"
+                                              "            raise ValueError('too big for me')\n"
+                                              "        return upstream * local_grad(x, y)\n"
+                                              "    return vjp\n"})
     submit(folder, "raises-in-hidden-tests", nb)
     nb = solved()
     i = cell_index(nb, "relu-jacobian")
@@ -95,5 +97,5 @@ def test_no_sentinel_in_feedback_report_or_tables(graded):
 def test_feedback_still_says_how_each_hidden_test_went(graded):
     _, out, _ = graded
     page = (out / "feedback" / "raises-in-hidden-tests" / f"{ASSIGNMENT}.html").read_text()
-    assert "hidden test test-relu-vjp-hidden" in page
+    assert "hidden test test-elementwise-vjp-hidden" in page
     assert "ValueError: too big for me" in page

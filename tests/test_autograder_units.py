@@ -50,14 +50,14 @@ def cell_of(nb, gid):
 
 def test_spec_knows_the_tests_their_points_and_which_are_hidden(spec):
     ids = [t.id for t in spec.tests]
-    assert "test-relu-vjp" in ids and "test-relu-vjp-hidden" in ids
+    assert "test-elementwise-vjp" in ids and "test-elementwise-vjp-hidden" in ids
     hidden = {t.id for t in spec.tests if t.hidden}
     assert hidden == {i for i in ids if i.endswith("-hidden")}
     assert spec.max_score == sum(t.points for t in spec.tests) > 0
-    assert "relu-vjp" in spec.solutions and "relu-vjp" not in spec.locked
-    assert spec.locked["test-relu-vjp-hidden"][1] != cell_of(
+    assert "elementwise-vjp" in spec.solutions and "elementwise-vjp" not in spec.locked
+    assert spec.locked["test-elementwise-vjp-hidden"][1] != cell_of(
         nbformat.read(notebook_file(REPO_ROOT / "source", ASSIGNMENT), as_version=4),
-        "test-relu-vjp-hidden").source, "the spec must keep the released (public) text"
+        "test-elementwise-vjp-hidden").source, "the spec must keep the released (public) text"
 
 
 # --- collecting -------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_empty_and_unreadable_notebooks_are_told_apart(spec, data, error):
 
 def test_a_copied_graded_cell_keeps_its_first_copy(spec):
     nb = filled_release(REPO_ROOT, ASSIGNMENT)
-    index = next(i for i, c in enumerate(nb.cells) if grade_id(c) == "relu-vjp")
+    index = next(i for i, c in enumerate(nb.cells) if grade_id(c) == "elementwise-vjp")
     copy_cell = copy.deepcopy(nb.cells[index])
     copy_cell.source += "\n# my second try"
     copy_cell.id = "my-copy"
@@ -180,19 +180,19 @@ def test_a_copied_graded_cell_keeps_its_first_copy(spec):
     ids = [grade_id(c) for c in graded.cells if grade_id(c)]
     assert len(ids) == len(set(ids))
     assert "# my second try" in graded.cells[index + 1].source  # the copy still runs
-    assert any("'relu-vjp' appears 2 times" in n["text"] for n in notes)
+    assert any("'elementwise-vjp' appears 2 times" in n["text"] for n in notes)
 
 
 def test_deleted_tests_and_edited_locked_cells_are_noted(spec):
     nb = filled_release(REPO_ROOT, ASSIGNMENT)
-    nb.cells.remove(cell_of(nb, "test-relu-vjp"))
+    nb.cells.remove(cell_of(nb, "test-elementwise-vjp"))
     cell_of(nb, "test-relu-jacobian").source = "assert True"
     cell_of(nb, "intro").source += "\nmy notes"
     _, notes = plan.check_notebook(solved_bytes(nb), spec.notebook, spec)
     text = {n["level"]: n["text"] for n in notes if "edited" in n["text"]}
     assert "test-relu-jacobian" in text["review"]  # a test edited: a person should look
     assert "intro" in text["info"]                   # a text cell: for the record
-    assert any("test-relu-vjp were deleted" in n["text"] for n in notes)
+    assert any("test-elementwise-vjp were deleted" in n["text"] for n in notes)
 
 
 def test_the_wrong_notebook_is_flagged(spec):
@@ -293,7 +293,7 @@ SECRET = "SECRET-HIDDEN-CODE-1234"
 def graded_notebook(spec):
     """An autograded-like notebook: hidden tests with their (secret) source back in, outputs."""
     nb = filled_release(REPO_ROOT, ASSIGNMENT)
-    hidden = cell_of(nb, "test-relu-vjp-hidden")
+    hidden = cell_of(nb, "test-elementwise-vjp-hidden")
     hidden.source += f"\n### BEGIN HIDDEN TESTS\n# {SECRET}\nassert False\n### END HIDDEN TESTS"
     hidden.outputs = [
         nbformat.v4.new_output("stream", name="stderr",
@@ -302,11 +302,11 @@ def graded_notebook(spec):
                                evalue="relu_vjp: wrong at index 0\nHint: mask x > 0",
                                traceback=[f"\x1b[0;31m----> 3 {SECRET}\x1b[0m"]),
     ]
-    visible = cell_of(nb, "test-relu-vjp")
+    visible = cell_of(nb, "test-elementwise-vjp")
     visible.source = f"# {SECRET} (the instructor's copy, put back by nbgrader)\n" + visible.source
     visible.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="shape",
                                               traceback=["Traceback", "AssertionError: shape"])]
-    answer = cell_of(nb, "relu-vjp")
+    answer = cell_of(nb, "elementwise-vjp")
     answer.outputs = [nbformat.v4.new_output("display_data", data={
         "text/html": "<script>alert(1)</script>", "text/plain": "<b>plain</b>"})]
     noisy = cell_of(nb, "test-relu-jacobian")
@@ -316,16 +316,16 @@ def graded_notebook(spec):
 
 def test_extract_keeps_no_trace_of_hidden_code(spec):
     nb = graded_notebook(spec)
-    scores = {t.id: (0.0 if t.id in ("test-relu-vjp-hidden", "test-relu-vjp",
+    scores = {t.id: (0.0 if t.id in ("test-elementwise-vjp-hidden", "test-elementwise-vjp",
                                       "test-relu-jacobian") else t.points, t.points)
               for t in spec.tests}
     tests, cell_errors, notes = extract.tests_and_notes(nb, scores, spec)
     by_id = {t["id"]: t for t in tests}
-    hidden = by_id["test-relu-vjp-hidden"]
+    hidden = by_id["test-elementwise-vjp-hidden"]
     assert hidden["message"].startswith("GradientError: relu_vjp: wrong at index 0")
     assert "traceback" not in hidden and "stderr" not in hidden
     assert SECRET not in json.dumps(tests)
-    assert by_id["test-relu-vjp"]["traceback"]
+    assert by_id["test-elementwise-vjp"]["traceback"]
     assert by_id["test-relu-jacobian"]["outcome"] == "failed"
     assert any("test-relu-jacobian" in n["text"] and n["level"] == "review" for n in notes)
 
@@ -340,9 +340,9 @@ def test_feedback_shows_no_hidden_code_no_instructor_text_and_no_html(spec):
     html = feedback.render(row, spec, release, nb)
     assert SECRET not in html
     assert "<script>" not in html and "&lt;b&gt;plain&lt;/b&gt;" in html
-    assert "hidden test test-relu-vjp-hidden" in html
+    assert "hidden test test-elementwise-vjp-hidden" in html
     assert "GradientError: relu_vjp: wrong at index 0" in html
-    assert "def relu_vjp" in html  # the student's own answer is shown
+    assert "def elementwise_vjp" in html  # the student's own answer is shown
 
 
 def test_a_noisy_answer_still_defines_the_function():

@@ -4,7 +4,8 @@ Starts `jupyter lab` on a free local port (no token, a throw-away config, data a
 folder), opens a copy of playground/gradient-flow.ipynb in the system Chromium through
 Playwright, runs all cells, and checks that every widget rendered its sliders and its figure with
 no error output; then moves a slider with the keyboard and checks that the figure and the shown
-gradient change, to the value the engine gives. Screenshots go to test-artifacts/.
+gradient change, to the value the engine gives; and that the training monitor (assignment 07)
+followed its run to the last snapshot. Screenshots go to test-artifacts/.
 """
 
 import shutil
@@ -69,6 +70,7 @@ def test_widgets_render_and_respond_in_jupyterlab(repo_root, tmp_path, artifacts
                                            polling=250)
                     page.screenshot(path=str(artifacts_dir / "01-after-run-all.png"))
                     check_rendered(page, artifacts_dir, deadline)
+                    check_the_training_monitor(page)
                     move_a_slider(page, artifacts_dir, deadline, sigmoid_neuron,
                                   NEURON_INPUTS, Value)
                 finally:
@@ -97,6 +99,17 @@ def check_rendered(page, artifacts_dir, deadline):
         cell.scroll_into_view_if_needed(timeout=deadline.ms(10))
         cell.locator(".jp-Cell-outputWrapper").screenshot(
             path=str(artifacts_dir / f"widget-{i + 1}.png"), timeout=deadline.ms(20))
+
+
+def check_the_training_monitor(page):
+    """The last widget is assignment 07's monitor: it followed the training to its last snapshot
+    (the playground records 15), with a row per layer and its figure."""
+    cell = page.locator(".jp-CodeCell", has=page.locator(".course-widget")).last
+    readout = cell.locator(".course-readout").first
+    text = readout.text_content()
+    assert "Snapshot 15 of 15" in text and "step 140" in text, text
+    assert all(name in text for name in ("layer 1", "layer 2", "ReLU")), text
+    assert cell.locator(".jp-RenderedImage img").count() == 1
 
 
 def move_a_slider(page, artifacts_dir, deadline, neuron, start, Value):

@@ -54,6 +54,22 @@ def test_an_honest_namespace_passes(notebook_namespace, capsys):
     assert report["checks"] > 100
 
 
+def test_a_decorated_engine_function_imported_by_another_module_is_no_tampering(
+        notebook_namespace, capsys, monkeypatch):
+    """A wrapped function (functools.wraps, @contextmanager) of one course module, imported by
+    another: both modules hold the wrapper, which is the home module's own, not a replacement."""
+    import functools
+
+    import course.figures
+    import course.timing
+
+    wrapper = functools.wraps(course.timing.best_time)(lambda *args, **kwargs: None)
+    monkeypatch.setattr(course.timing, "helper", wrapper, raising=False)
+    monkeypatch.setattr(course.figures, "helper", wrapper, raising=False)
+    problems, _ = run_canary(notebook_namespace, capsys)
+    assert problems == []
+
+
 def test_replaced_allclose_is_caught_and_located(notebook_namespace, capsys, monkeypatch):
     monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
     problems, report = run_canary(notebook_namespace, capsys)
@@ -200,7 +216,7 @@ def test_reading_the_report():
 
 def test_a_problem_is_located_in_the_cell_that_caused_it():
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = cells_by_id(nb)["add-backward"]
+    cell = cells_by_id(nb)["max-backward"]
     cell.source += "\nimport numpy as np\nnp.allclose = lambda *a, **k: True\n"
     line = cell.source.splitlines().index("np.allclose = lambda *a, **k: True") + 1
     filename = f"/tmp/ipykernel_7/{canary._murmur2(cell.source, canary.SEED)}.py"
@@ -210,7 +226,7 @@ def test_a_problem_is_located_in_the_cell_that_caused_it():
     assert result.tampered
     [flag] = result.flags
     assert (flag.kind, flag.cell, flag.line, flag.code) == (
-        "tamper", "add-backward", line, "np.allclose = lambda *a, **k: True")
+        "tamper", "max-backward", line, "np.allclose = lambda *a, **k: True")
 
 
 def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
@@ -219,7 +235,7 @@ def test_a_problem_is_located_in_a_cell_that_starts_with_blank_lines():
     from IPython.core.inputtransformer2 import TransformerManager
 
     nb = canary.add_canary_cell(filled_release(ASSIGNMENT), nonce="beef", reference=release())
-    cell = cells_by_id(nb)["add-backward"]
+    cell = cells_by_id(nb)["max-backward"]
     patch = "np.allclose = lambda *a, **k: True"
     cell.source = "\n  \n\n" + cell.source + f"\nimport numpy as np\n{patch}\n"
     compiled = TransformerManager().transform_cell(cell.source).splitlines()

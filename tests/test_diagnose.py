@@ -104,16 +104,15 @@ def confusion_table(pairs):
     return "\n".join(lines + [f"({legend})"])
 
 
-def test_confusion_table(outcomes, capsys):
+def test_confusion_table(outcomes, show_at_the_end):
     pairs = [(BY_NAME[name].kind, kind) for name, (kind, _) in outcomes.items()]
     right = sum(expected == got for expected, got in pairs)
     families = Counter(m.family for m in BANK)
     table = confusion_table(pairs)
-    with capsys.disabled():       # shown in every run, not only on failure
-        print(f"\n\ncourse.diagnose on tests/mistake_bank.py: {right} of {len(pairs)} wrong "
-              f"implementations diagnosed as labelled ("
-              + ", ".join(f"{n} {family}" for family, n in families.items()) + ")")
-        print(table)
+    show_at_the_end(f"\ncourse.diagnose on tests/mistake_bank.py: {right} of {len(pairs)} wrong "
+                    f"implementations diagnosed as labelled ("
+                    + ", ".join(f"{n} {family}" for family, n in families.items()) + ")\n"
+                    + table)
     assert right == len(pairs), "\n" + table
 
 

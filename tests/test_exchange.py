@@ -38,6 +38,9 @@ if str(REPO) not in sys.path:   # `pytest` started from elsewhere: find autograd
 
 from autograder import exchange  # noqa: E402
 
+# One worker runs this module and test_student_pack.py: they share sentinels.shared_planted_course.
+pytestmark = pytest.mark.xdist_group("planted-course")
+
 ASSIGNMENT = "01-computational-graphs"
 WRONG = WRONG_ANSWERS[0]
 STUDENTS = {"alice": None, "bob": WRONG}   # student -> the wrong answer they hand in (None: right)

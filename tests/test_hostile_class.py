@@ -30,7 +30,7 @@ from hostile.world import LoopbackServer, World, hostile_notebook, leaks
 from nbgrader_course import REPO, filled_release, notebook_file, venv_environment
 from wrong_answers.a02_modular_backprop import WRONG_ANSWERS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile-class")]
 
 ASSIGNMENTS = sorted({h.assignment for h in BANK})
 CELL_TIMEOUT = 8       # seconds: the endless loop's cell is interrupted after this
@@ -235,5 +235,5 @@ def test_canary_flags_name_the_line_that_replaced_a_checker(runs):
     located = {"check_grad was replaced": "course.gradcheck.check_grad = lambda",
                "numpy.allclose was replaced": "np.allclose = lambda"}
     for what, code in located.items():
-        assert any(what in n and n.startswith("[tamper] add-function, line ") and code in n
+        assert any(what in n and n.startswith("[tamper] tanh-function, line ") and code in n
                    for n in notes), (what, notes)

@@ -3,7 +3,9 @@
 For every assignment, a throw-away course (see nbgrader_course.py) regenerates the release with a
 fresh gradebook and autogrades a class made of: the reference solutions (full marks), the untouched
 release (zero), and every wrong answer of the bank in tests/wrong_answers/ (each loses exactly the
-points of the tests it names). The slow nbgrader work runs once per module, two jobs at a time.
+points of the tests it names). The slow nbgrader work of an assignment starts when its first test
+asks for it, two jobs at a time; each assignment is an xdist group, so under `make test` the six
+are shared out between the workers and each assignment's work is done once.
 """
 
 import importlib
@@ -37,6 +39,15 @@ def wrong_answers(assignment):
 
 
 BANK = [(a, w) for a in ASSIGNMENTS for w in wrong_answers(a)]
+
+
+def one_worker(assignment):
+    """The xdist group of an assignment's tests: one worker does its nbgrader work."""
+    return pytest.mark.xdist_group(f"pipeline-{assignment}")
+
+
+BY_ASSIGNMENT = [pytest.param(a, id=a, marks=one_worker(a)) for a in ASSIGNMENTS]
+BANK_PARAMS = [pytest.param(a, w, id=f"{a}:{w['name']}", marks=one_worker(a)) for a, w in BANK]
 
 
 def grade_class(assignment, root):
@@ -76,40 +87,55 @@ def run_release_to_first_stub(assignment):
     return None, None
 
 
+class Jobs:
+    """Futures of the nbgrader jobs, keyed by (job, assignment): `jobs["class", a].result()`.
+
+    An assignment's four jobs are submitted when a test first asks for one of them (the class
+    first: it takes longest); two run at a time."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.futures = {}
+
+    def __getitem__(self, key):
+        _, a = key
+        if key not in self.futures:
+            submit = self.pool.submit
+            self.futures["class", a] = submit(grade_class, a, self.tmp_path_factory.mktemp(a))
+            self.futures["validate-source", a] = submit(
+                nbgrader, "validate", notebook_file(REPO / "source", a), cwd=REPO, check=False)
+            self.futures["validate-release", a] = submit(
+                nbgrader, "validate", "--invert", notebook_file(REPO / "release", a), cwd=REPO,
+                check=False)
+            self.futures["first-stub", a] = submit(run_release_to_first_stub, a)
+        return self.futures[key]
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    """Futures of every nbgrader job, keyed by (job, assignment); two run at a time."""
-    pool = ThreadPoolExecutor(max_workers=2)
-    jobs = {}
-    for a in ASSIGNMENTS:
-        jobs["class", a] = pool.submit(grade_class, a, tmp_path_factory.mktemp(a))
-        jobs["validate-source", a] = pool.submit(
-            nbgrader, "validate", notebook_file(REPO / "source", a), cwd=REPO, check=False)
-        jobs["validate-release", a] = pool.submit(
-            nbgrader, "validate", "--invert", notebook_file(REPO / "release", a), cwd=REPO,
-            check=False)
-        jobs["first-stub", a] = pool.submit(run_release_to_first_stub, a)
+    jobs = Jobs(tmp_path_factory)
     yield jobs
-    pool.shutdown(wait=True, cancel_futures=True)
+    jobs.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def test_there_are_six_assignments():
-    assert len(ASSIGNMENTS) == 6, ASSIGNMENTS
+def test_there_are_seven_assignments():
+    assert len(ASSIGNMENTS) == 7, ASSIGNMENTS
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_source_passes_nbgrader_validate(pipeline, assignment):
     out = pipeline["validate-source", assignment].result().stdout
     assert "Success! Your notebook passes all the tests." in out, out[-3000:]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_release_fails_nbgrader_validate(pipeline, assignment):
     out = pipeline["validate-release", assignment].result().stdout
     assert "Success! The notebook does not pass any tests." in out, out[-3000:]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_committed_release_is_regenerated_identically(pipeline, assignment):
     generated = pipeline["class", assignment].result()["generated_release"]
     committed = notebook_file(REPO / "release", assignment).read_bytes()
@@ -118,7 +144,7 @@ def test_committed_release_is_regenerated_identically(pipeline, assignment):
         f"and commit the result")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_release_runs_up_to_its_first_stub(pipeline, assignment):
     ename, cell = pipeline["first-stub", assignment].result()
     assert ename == "NotImplementedError", (
@@ -126,7 +152,7 @@ def test_release_runs_up_to_its_first_stub(pipeline, assignment):
         f"stub, but the first error was {ename} in:\n{cell.source if cell else ''}")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_solutions_get_full_marks_without_stderr(pipeline, assignment):
     graded = pipeline["class", assignment].result()
     scores = graded["scores"]["solutions"]
@@ -137,19 +163,19 @@ def test_solutions_get_full_marks_without_stderr(pipeline, assignment):
           f" class of {len(graded['scores'])} graded in {graded['seconds']:.1f} s")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_untouched_release_scores_zero(pipeline, assignment):
     scores = pipeline["class", assignment].result()["scores"]["blank"]
     earned = {test: s for test, s in scores.items() if s[0]}
     assert not earned, f"the blank release earns points on {earned}: a test does not call the stub"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_bank_has_wrong_answers(assignment):
     assert len(wrong_answers(assignment)) >= 5, f"{assignment} needs at least 5 wrong answers"
 
 
-@pytest.mark.parametrize("assignment,wrong", BANK, ids=[f"{a}:{w['name']}" for a, w in BANK])
+@pytest.mark.parametrize("assignment,wrong", BANK_PARAMS)
 def test_wrong_answer_loses_exactly_its_tests(pipeline, assignment, wrong):
     scores = pipeline["class", assignment].result()["scores"][wrong["name"]]
     unknown = set(wrong["fails"]) - set(scores)

@@ -47,45 +47,54 @@ def test_every_exercise_of_the_policy_exists():
 
 CHEATS = [
     # (assignment, exercise, solution cell, the line that must be flagged)
-    ("01-computational-graphs", "add-backward",
-     "def add_backward(upstream, x, y):\n"
-     "    _, (dx, dy) = engine_gradients(lambda a, b: a + b, x, y)\n"
+    ("01-computational-graphs", "max-backward",
+     "def max_backward(upstream, x, y):\n"
+     "    _, (dx, dy) = engine_gradients(lambda a, b: a.max(b), x, y)\n"
      "    return dx * upstream, dy * upstream\n",
-     "_, (dx, dy) = engine_gradients(lambda a, b: a + b, x, y)"),
+     "_, (dx, dy) = engine_gradients(lambda a, b: a.max(b), x, y)"),
     ("01-computational-graphs", "tanh-backward",
      "def tanh_backward(upstream, out):\n"
      "    x = Value(float(np.arctanh(out)))\n"
      "    x.tanh().backward()\n"
      "    return x.grad * upstream\n",
      "x = Value(float(np.arctanh(out)))"),
-    ("01-computational-graphs", "exp-backward",
+    ("01-computational-graphs", "tanh-backward",
+     "from course.gate_rules import tanh_backward as rule\n"
+     "def tanh_backward(upstream, out):\n"
+     "    return rule(upstream, out)\n",
+     "from course.gate_rules import tanh_backward as rule"),
+    ("01-computational-graphs", "relative-error",
+     "def relative_error(a, b):\n"
+     "    return rel_error(a, b)\n",
+     "return rel_error(a, b)"),
+    ("01-computational-graphs", "divide-backward",
      "from course.gradcheck import numerical_vjp\n"
-     "def exp_backward(upstream, out):\n"
-     "    return numerical_vjp(np.exp, [np.log(out)], upstream)[0]\n",
+     "def divide_backward(upstream, x, y):\n"
+     "    return numerical_vjp(lambda x, y: x / y, [x, y], upstream)\n",
      "from course.gradcheck import numerical_vjp"),
-    ("02-modular-backprop", "multiply-function",
-     "class Multiply(Function):\n"
+    ("02-modular-backprop", "divide-function",
+     "class Divide(Function):\n"
      "    @staticmethod\n"
      "    def forward(ctx, x, y):\n"
      "        ctx.save_for_backward(x, y)\n"
-     "        return x * y\n\n"
+     "        return x / y\n\n"
      "    @staticmethod\n"
-     "    def backward(ctx, grad_z):\n"
+     "    def backward(ctx, grad_d):\n"
      "        x, y = ctx.saved_tensors\n"
-     "        return backprop(lambda a, b: a * b, grad_z, x, y)[1]\n",
-     "return backprop(lambda a, b: a * b, grad_z, x, y)[1]"),
-    ("02-modular-backprop", "square-function",
-     "class Square(Function):\n"
+     "        return backprop(lambda a, b: a / b, grad_d, x, y)[1]\n",
+     "return backprop(lambda a, b: a / b, grad_d, x, y)[1]"),
+    ("02-modular-backprop", "tanh-function",
+     "class Tanh(Function):\n"
      "    @staticmethod\n"
      "    def forward(ctx, x):\n"
      "        ctx.save_for_backward(x)\n"
-     "        return x * x\n\n"
+     "        return np.tanh(x)\n\n"
      "    @staticmethod\n"
-     "    def backward(ctx, grad_q):\n"
+     "    def backward(ctx, grad_t):\n"
      "        (x,) = ctx.saved_tensors\n"
-     "        rule = course.ops.multiply.vjps[0]\n"
-     "        return 2 * rule(grad_q, x * x, x, x)\n",
-     "rule = course.ops.multiply.vjps[0]"),
+     "        rule = course.ops.tanh.vjps[0]\n"
+     "        return rule(grad_t, np.tanh(x), x)\n",
+     "rule = course.ops.tanh.vjps[0]"),
     ("03-vector-backprop", "relu-jacobian",
      "def relu_jacobian(x):\n    return course.jacrev(course.relu)(x)\n",
      "return course.jacrev(course.relu)(x)"),
@@ -100,28 +109,28 @@ CHEATS = [
      "    ((xt @ wt) * upstream).sum().backward()\n"
      "    return xt.grad, wt.grad\n",
      "xt, wt = course.Tensor(x, requires_grad=True), course.Tensor(W, requires_grad=True)"),
-    ("05-forward-mode", "softmax-jvp",
-     "def softmax_jvp(tangents, x):\n"
-     "    return course.jvp(course.softmax, (x,), tangents)[1]\n",
-     "return course.jvp(course.softmax, (x,), tangents)[1]"),
+    ("05-forward-mode", "standardize-jvp",
+     "def standardize_jvp(tangents, x):\n"
+     "    return course.jvp(standardize, (x,), tangents)[1]\n",
+     "return course.jvp(standardize, (x,), tangents)[1]"),
     ("05-forward-mode", "jacobian-fwd",
      "def jacobian_fwd(f, x):\n    return course.jacfwd(f)(np.asarray(x, dtype=np.float64))\n",
      "return course.jacfwd(f)(np.asarray(x, dtype=np.float64))"),
-    ("05-forward-mode", "tanh-jvp",
+    ("05-forward-mode", "logsumexp-jvp",
      "grad_fn = course.grad\n"
-     "def tanh_jvp(tangents, x):\n"
-     "    return engine_vjp(np.tanh)(tangents[0], x)\n",
-     "return engine_vjp(np.tanh)(tangents[0], x)"),
-    ("06-higher-order", "hvp-fwd-rev",
-     "def hvp_fwd_rev(f, x, v):\n    return course.hvp(f, x, v)\n",
+     "def logsumexp_jvp(tangents, x):\n"
+     "    return engine_vjp(logsumexp)(tangents[0], x)\n",
+     "return engine_vjp(logsumexp)(tangents[0], x)"),
+    ("06-higher-order", "hvp-rev-rev",
+     "def hvp_rev_rev(f, x, v):\n    return course.hvp(f, x, v)\n",
      "return course.hvp(f, x, v)"),
     ("06-higher-order", "hessian",
      "def hessian(f, x):\n    return course.jacfwd(course.jacrev(f))(np.asarray(x, dtype=float))\n",
      "return course.jacfwd(course.jacrev(f))(np.asarray(x, dtype=float))"),
-    ("06-higher-order", "sigmoid-second-derivative",
-     "def sigmoid_second_derivative(x):\n"
-     "    return second_derivative(course.sigmoid)(np.asarray(x, dtype=float))\n",
-     "return second_derivative(course.sigmoid)(np.asarray(x, dtype=float))"),
+    ("06-higher-order", "silu-second-derivative",
+     "def silu_second_derivative(x):\n"
+     "    return nth_derivative(silu, 2)(np.asarray(x, dtype=float))\n",
+     "return nth_derivative(silu, 2)(np.asarray(x, dtype=float))"),
 ]
 
 
@@ -223,9 +232,9 @@ TAMPERING = [
 @pytest.mark.parametrize("code, kind", TAMPERING,
                          ids=[c.splitlines()[-1][:40] for c, _ in TAMPERING])
 def test_tampering_is_flagged_with_its_line(code, kind):
-    cell = ("def add_backward(upstream, x, y):\n"
+    cell = ("def max_backward(upstream, x, y):\n"
             "    return upstream, upstream\n\n") + code + "\n"
-    flags = flags_for("01-computational-graphs", "add-backward", cell)
+    flags = flags_for("01-computational-graphs", "max-backward", cell)
     assert kind in {f.kind for f in flags}, (code, [f.text() for f in flags])
     lines = cell.splitlines()
     for flag in flags:
@@ -246,12 +255,12 @@ NOT_TAMPERING = [
 
 @pytest.mark.parametrize("code", NOT_TAMPERING, ids=[c.splitlines()[0][:40] for c in NOT_TAMPERING])
 def test_ordinary_code_is_not_flagged(code):
-    cell = "def add_backward(upstream, x, y):\n    return upstream, upstream\n\n" + code + "\n"
-    assert [f.text() for f in flags_for("01-computational-graphs", "add-backward", cell)] == []
+    cell = "def max_backward(upstream, x, y):\n    return upstream, upstream\n\n" + code + "\n"
+    assert [f.text() for f in flags_for("01-computational-graphs", "max-backward", cell)] == []
 
 
-@pytest.mark.parametrize("assignment, cell", [("01-computational-graphs", "add-backward"),
-                                              ("02-modular-backprop", "add-function")])
+@pytest.mark.parametrize("assignment, cell", [("01-computational-graphs", "max-backward"),
+                                              ("02-modular-backprop", "tanh-function")])
 def test_a_throwaway_underscore_is_not_shadowing(assignment, cell):
     """`_` is every Python's throwaway name, and IPython rebinds it after each output: a
     student's `for _ in range(n)` hides nothing the tests use."""
@@ -268,7 +277,7 @@ def test_cells_the_student_added_are_scanned_too():
 
 
 def test_a_cell_that_is_not_python_is_reported_not_scanned():
-    flags = flags_for("01-computational-graphs", "add-backward", "def add_backward(:\n    pass\n")
+    flags = flags_for("01-computational-graphs", "max-backward", "def max_backward(:\n    pass\n")
     assert [f.kind for f in flags] == ["syntax"] and flags[0].line == 1
 
 

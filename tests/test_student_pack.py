@@ -42,6 +42,9 @@ if str(REPO) not in sys.path:   # `pytest` started from elsewhere: find autograd
 
 from autograder import student_pack  # noqa: E402
 
+# One worker runs this module and test_exchange.py: they share sentinels.shared_planted_course.
+pytestmark = pytest.mark.xdist_group("planted-course")
+
 TOP = f"{student_pack.course_id(REPO)}-student"
 
 

@@ -20,9 +20,9 @@ import course
 from course import gradcheck
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
 from course.widgets import checking
-from course.widgets.base import (Control, Model, RedrawnModel, fmt, forward, gradient, mismatch,
-                                 problems_html, table)
-from course.widgets.render import OverlayFigure, new_figure, pixel_size
+from course.widgets.base import (Control, RedrawnModel, UpdatedModel, fmt, forward, gradient,
+                                 mismatch, table, verdict_html)
+from course.widgets.render import WidgetFigure
 
 MASKED_FACE = "#e6e6e6"
 CMAP = "RdBu_r"
@@ -71,7 +71,7 @@ def _student(rule, *args):
 
 # --- ReLU on a vector ----------------------------------------------------------------------------
 
-class ReluModel(Model):
+class ReluModel(UpdatedModel):
     """Sliders: n (the vector's length), shift (added to x: more or fewer entries pass), seed."""
 
     def __init__(self, n=8, shift=0.0, seed=0, *, relu_vjp=None):
@@ -80,8 +80,6 @@ class ReluModel(Model):
                          Control("seed", seed, 0, 50, 1, integer=True)]
         self.rule = relu_vjp
         super().__init__()
-        self._figure = None
-        self.update()
 
     def update(self):
         n, shift, seed = self.values["n"], self.values["shift"], self.values["seed"]
@@ -107,15 +105,11 @@ class ReluModel(Model):
                 context=lambda i: {"upstream": self.upstream[i], "inputs": (x[i],)})
             self.student = np.asarray(got, dtype=np.float64) if self.wrong is not None else None
 
-    def png(self):
-        if self._figure is None or self._figure.n != self.values["n"]:
-            self._figure = ReluFigure(self.values["n"], self.checking)
-        self._figure.update(self)
-        return self._figure.png()
+    def layout(self):
+        return self.values["n"]
 
-    def pixel_size(self):
-        self.png()
-        return self._figure.pixel_size()
+    def new_figure(self):
+        return ReluFigure(self.values["n"], self.checking)
 
     def readout_html(self):
         rows = [["x", *[forward(fmt(v, 3)) for v in self.x]],
@@ -130,19 +124,18 @@ class ReluModel(Model):
                  table([""] + [str(i) for i in range(self.x.size)], rows,
                        classes="gradient-readout")]
         if self.checking:
-            parts.append(problems_html(self.problems) or
-                         gradient("Your relu_vjp agrees with the engine on every entry."))
+            parts.append(verdict_html(self.problems,
+                                      "Your relu_vjp agrees with the engine on every entry."))
         return "".join(parts)
 
 
-class ReluFigure:
+class ReluFigure(WidgetFigure):
     """Three rows of bars over the entries: x with the mask, dL/dy, dL/dx."""
 
     def __init__(self, n, checking_mode):
         self.n = n
         width = min(max(4.5, 0.55 * n + 2.0), 11.0)
-        self.figure = new_figure(width, 5.0)
-        self.overlay = OverlayFigure(self.figure)
+        super().__init__(width, 5.0)
         titles = [("x (forward); grey: x ≤ 0, the gradient is blocked", FORWARD_COLOR),
                   ("dL/dy: the upstream gradient", GRADIENT_COLOR),
                   ("dL/dx = dL/dy · [x > 0]: the downstream gradient", GRADIENT_COLOR)]
@@ -201,12 +194,6 @@ class ReluFigure:
                 label.text = f"yours {fmt(v, 2)}"
                 label.y = -1.5 if v >= 0 else 1.5
 
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
-
 
 # --- y = x W -------------------------------------------------------------------------------------
 
@@ -220,7 +207,6 @@ class MatmulModel(RedrawnModel):
                          Control("seed", seed, 0, 50, 1, integer=True)]
         self.rule = matmul_vjp
         super().__init__()
-        self.update()
 
     def update(self):
         N, D, M, seed = (self.values[k] for k in ("N", "D", "M", "seed"))
@@ -265,8 +251,8 @@ class MatmulModel(RedrawnModel):
                 ["dL/dW", gradient(_matrix_text(self.dW))]]
         parts.append(table(["", "engine"], rows, classes="gradient-readout"))
         if self.checking:
-            parts.append(problems_html(self.problems) or
-                         gradient("Your matmul_vjp agrees with the engine on every element."))
+            parts.append(verdict_html(self.problems,
+                                      "Your matmul_vjp agrees with the engine on every element."))
         return "".join(parts)
 
 
@@ -274,7 +260,7 @@ def _matrix_text(a):
     return "[" + "; ".join(" ".join(f"{v:.3g}" for v in row) for row in np.atleast_2d(a)) + "]"
 
 
-class MatmulFigure:
+class MatmulFigure(WidgetFigure):
     """Two products of heatmaps: dL/dy · Wᵀ = dL/dx and xᵀ · dL/dy = dL/dW."""
 
     CELL = 0.5     # inches per matrix cell
@@ -296,8 +282,7 @@ class MatmulFigure:
         margin_x, title_h, bottom = 0.35, 0.45, 0.3
         fig_w = max(widths) + 2 * margin_x
         fig_h = sum(heights) + 2 * title_h + bottom + 0.35
-        self.figure = new_figure(fig_w, fig_h)
-        self.overlay = OverlayFigure(self.figure)
+        super().__init__(fig_w, fig_h)
         scale = max(1.0, float(np.max(np.abs(np.concatenate(
             [a.ravel() for a in (x, W, up, model.dx, model.dW)])))))
         top = fig_h - 0.1
@@ -330,9 +315,3 @@ class MatmulFigure:
         if model.checking:
             self.figure.text(0.5, 0.01, "outlined: your matmul_vjp disagrees (yours in magenta)",
                              color=MISMATCH_COLOR, ha="center", va="bottom", fontsize=8)
-
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)

@@ -28,7 +28,8 @@ class Control:
 
 class Model:
     """Base class: subclasses define `controls` (a list of Control) and `update()`, and set
-    `rule` to the student's rule (None: the widget shows the engine only)."""
+    `rule` to the student's rule (None: the widget shows the engine only), both before calling
+    `Model.__init__`, which computes everything for the start values."""
 
     controls: list
     rule = None
@@ -41,6 +42,7 @@ class Model:
     def __init__(self):
         self.values = {c.name: (int(c.value) if c.integer else float(c.value))
                        for c in self.controls}
+        self.update()
 
     def control(self, name):
         for c in self.controls:
@@ -74,10 +76,40 @@ class Model:
         return ""
 
 
+class UpdatedModel(Model):
+    """A model that keeps its figure and redraws only the numbers on it (render.OverlayFigure).
+    Subclasses define `new_figure()`: an object with update(model), png() and pixel_size(); it
+    is made again when `layout()` changes (the graph's structure, the vector's length)."""
+
+    _figure = None
+    _layout = None
+
+    def layout(self):
+        """What the figure's drawing depends on; None: nothing, one figure for all values."""
+        return None
+
+    def new_figure(self):
+        raise NotImplementedError
+
+    def figure(self):
+        """The figure, updated to the current values."""
+        layout = self.layout()
+        if self._figure is None or layout != self._layout:
+            self._figure, self._layout = self.new_figure(), layout
+        self._figure.update(self)
+        return self._figure
+
+    def png(self):
+        return self.figure().png()
+
+    def pixel_size(self):
+        return self.figure().pixel_size()
+
+
 class RedrawnModel(Model):
-    """A model whose figure is drawn anew for every png(): its layout changes with the values
-    (the other models keep their figure and redraw the numbers only). Subclasses define
-    `draw()`: the figure for the current values, an object with png() and pixel_size()."""
+    """A model whose figure is drawn anew for every png(): its layout changes with the values.
+    Subclasses define `draw()`: the figure for the current values, an object with png() and
+    pixel_size()."""
 
     _figure = None
 
@@ -135,3 +167,8 @@ def problems_html(problems):
         return ""
     items = "".join(f"<li>{mismatch(p)}</li>" for p in problems)
     return f"<ul style='margin:4px 0 0 0;padding-left:18px'>{items}</ul>"
+
+
+def verdict_html(problems, agreement):
+    """The problems with a student's code, or the sentence `agreement` when there are none."""
+    return problems_html(problems) or gradient(agreement)

@@ -14,9 +14,12 @@ Backward rules follow the signatures of the course's exercises (assignment 1):
     pow_backward(upstream, x, n) -> dx              relu_backward(upstream, x) -> dx
     copy_backward(upstream_1, upstream_2) -> dx
 
-A rule whose second parameter is named `out` (or `output`) is given the gate's output, one whose
-second parameter is named `x` is given its input(s), whatever the table says. A `course.Function`
-subclass (assignment 2) works too: its `forward(ctx, *inputs)` runs, then `backward(ctx, upstream)`.
+The gates and what each rule is given, the inputs or the output, are those of the engine's table
+(`course.scalar_gates`); copy is the fan-out, where a value is used more than once. A rule whose
+second parameter is named `out` (or `output`) is given the gate's output, one whose second
+parameter is named `x` is given its input(s), whatever the table says. A `course.Function`
+subclass (assignment 2) works too: its `forward(ctx, *inputs)` runs, then
+`backward(ctx, upstream)`.
 """
 
 import inspect
@@ -25,46 +28,16 @@ import math
 import numpy as np
 
 from course import gradcheck
-from course.value import _sigmoid
+from course.scalar_gates import GATES, forward_of
 
 RTOL = 1e-6          # student vs. reference: both exact formulas, so only rounding may differ
 ATOL = 1e-9
 EPS = gradcheck.EPS  # finite-difference step
 
-# name -> (engine op, what the rule gets after `upstream`: "inputs", "output" or "exponent")
-GATES = {
-    "add": ("+", "inputs"),
-    "subtract": ("-", "inputs"),
-    "multiply": ("*", "inputs"),
-    "divide": ("/", "inputs"),
-    "max": ("max", "inputs"),
-    "neg": ("neg", "inputs"),
-    "pow": ("**n", "exponent"),
-    "exp": ("exp", "output"),
-    "log": ("log", "inputs"),
-    "tanh": ("tanh", "output"),
-    "sigmoid": ("sigmoid", "output"),
-    "relu": ("relu", "inputs"),
-    "copy": (None, "upstreams"),
-}
+COPY = "copy"        # the gradients of a value used twice add up: copy_backward(u1, u2)
+RULE_NAMES = (*GATES, COPY)
 _ALIASES = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "pow",
             "mul": "multiply", "sub": "subtract", "div": "divide", "σ": "sigmoid"}
-
-# The forward pass of each engine op on floats, to re-evaluate a recorded graph.
-_FORWARD = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "**": lambda a, b: a ** b,
-    "neg": lambda a: -a,
-    "exp": math.exp,
-    "log": math.log,
-    "tanh": math.tanh,
-    "sigmoid": _sigmoid,
-    "relu": lambda a: max(a, 0.0),
-    "max": lambda a, b: max(a, b),
-}
 
 # Words for the kinds of mistake. The kinds are those of the course's wrong-answer bank
 # (source/AUTHORING.md); a diagnosis module may name more.
@@ -96,19 +69,9 @@ def gate_name(key):
     if name.endswith("_backward"):
         name = name[: -len("_backward")]
     name = _ALIASES.get(name, name)
-    if name not in GATES:
-        raise KeyError(f"no gate named {key!r}: use one of {', '.join(GATES)}")
+    if name not in RULE_NAMES:
+        raise KeyError(f"no gate named {key!r}: use one of {', '.join(RULE_NAMES)}")
     return name
-
-
-def op_gate(op, n_parents):
-    """The gate name of an engine op (Value.op), or None."""
-    if op.startswith("**"):
-        return "pow" if n_parents == 1 else None
-    for name, (engine_op, _) in GATES.items():
-        if engine_op == op:
-            return name
-    return None
 
 
 def normalise_rules(rules):
@@ -116,37 +79,12 @@ def normalise_rules(rules):
     return {gate_name(key): rule for key, rule in (rules or {}).items() if rule is not None}
 
 
-def forward_op(op, n_parents):
-    """The float function computing an engine op, or None when unknown."""
-    if op in _FORWARD:
-        return _FORWARD[op]
-    if op.startswith("**") and n_parents == 1:
-        try:
-            n = float(op[2:])
-        except ValueError:
-            return None
-        return lambda a: a ** n
-    return None
-
-
-def exponent_of(node):
-    """n for a node made by `value ** n` (a constant exponent)."""
-    (parent,) = node._parents
-    try:
-        return float(node.op[2:])
-    except ValueError:
-        # Recover n from the local gradient n * a**(n - 1) = n * out / a.
-        return node._local_grads[0] * parent.data / node.data
-
-
 def is_function_class(rule):
     return inspect.isclass(rule) and hasattr(rule, "forward") and hasattr(rule, "backward")
 
 
-def _wants(rule, default):
-    """What a rule's second parameter asks for: "output", "inputs", or the default."""
-    if is_function_class(rule) or default in ("exponent", "upstreams"):
-        return default
+def _reads(rule, default):
+    """What a rule's second parameter asks for: "output", "input", or the default."""
     try:
         params = list(inspect.signature(rule).parameters)
     except (TypeError, ValueError):
@@ -155,17 +93,18 @@ def _wants(rule, default):
         if params[1] in ("out", "output"):
             return "output"
         if params[1] == "x":
-            return "inputs"
+            return "input"
     return default
 
 
-def call_rule(gate, rule, upstream, inputs, output, exponent=None):
+def call_rule(gate, rule, upstream, inputs, output, parameters=()):
     """The student's downstream gradients for one gate, as a tuple of floats, one per input.
 
-    Returns (gradients, forward) where forward is the output of a Function's forward (None for
-    a plain rule). Raises RuleError with a message for a student.
+    parameters: what the gate takes after its inputs (pow: (n,), `scalar_gates.parameters`),
+    passed after them: pow_backward(upstream, x, n). Returns (gradients, forward) where
+    forward is the output of a Function's forward (None for a plain rule). Raises RuleError
+    with a message for a student.
     """
-    _, default = GATES[gate]
     forward = None
     try:
         with np.errstate(all="ignore"):
@@ -177,13 +116,11 @@ def call_rule(gate, rule, upstream, inputs, output, exponent=None):
                 result = rule.backward(ctx, np.float64(upstream))
                 name = f"{rule.__name__}.backward"
             else:
-                wants = _wants(rule, default)
-                if wants == "output":
+                reads = GATES[gate].reads if parameters else _reads(rule, GATES[gate].reads)
+                if reads == "output":
                     result = rule(upstream, output)
-                elif wants == "exponent":
-                    result = rule(upstream, inputs[0], exponent)
                 else:
-                    result = rule(upstream, *inputs)
+                    result = rule(upstream, *inputs, *parameters)
                 name = getattr(rule, "__name__", "your rule")
     except RuleError:
         raise
@@ -336,7 +273,7 @@ def reevaluate(order, overrides, edge=None, delta=0.0):
         if not node._parents:
             data[id(node)] = overrides.get(id(node), node.data)
             continue
-        fn = forward_op(node.op, len(node._parents))
+        fn = forward_of(node)
         if fn is None:
             return None
         args = [data[id(p)] for p in node._parents]

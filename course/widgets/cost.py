@@ -20,8 +20,8 @@ import course
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
 from course.function import Function
 from course.widgets import checking
-from course.widgets.base import Control, RedrawnModel, gradient, problems_html, table
-from course.widgets.render import OverlayFigure, new_figure, pixel_size
+from course.widgets.base import Control, RedrawnModel, gradient, table, verdict_html
+from course.widgets.render import WidgetFigure
 
 MAX_SIZE = 10
 CMAP = "RdBu_r"
@@ -65,7 +65,6 @@ class CostModel(RedrawnModel):
                          Control("m", m, 1, MAX_SIZE, 1, integer=True, label="outputs m")]
         self.rule = jacobian
         super().__init__()
-        self.update()
 
     def function(self):
         n, m = self.values["n"], self.values["m"]
@@ -142,16 +141,13 @@ class CostModel(RedrawnModel):
         parts = [f"J is {m} × {n}. Fewer passes: {gradient(winner)}.",
                  table(["", "JVPs", "VJPs", ""], rows, classes="gradient-readout")]
         if self.checking:
-            if self.problems:
-                parts.append(problems_html(self.problems))
-            else:
-                parts.append(gradient("Your Jacobian agrees with the engine's."))
+            parts.append(verdict_html(self.problems, "Your Jacobian agrees with the engine's."))
         elif m == 1:
             parts.append("m = 1 (a loss): reverse mode needs one pass, however many inputs.")
         return "".join(parts)
 
 
-class CostFigure:
+class CostFigure(WidgetFigure):
     """J filled column by column (jacfwd) and row by row (jacrev), and the passes counted."""
 
     def __init__(self, model):
@@ -160,8 +156,7 @@ class CostFigure:
         cell = min(0.42, 3.2 / max(m, n))
         width = 2 * n * cell + 5.2
         height = max(m * cell + 1.5, 3.0)
-        self.figure = new_figure(width, height)
-        self.overlay = OverlayFigure(self.figure)
+        super().__init__(width, height)
         scale = max(1e-9, float(np.max(np.abs(J))))
         top = (height - 0.55) / height
         for p, (name, color, along) in enumerate((("jacfwd: one JVP per column", FORWARD_COLOR,
@@ -197,10 +192,4 @@ class CostFigure:
         bars.tick_params(labelsize=8)
         for k, c in enumerate(counts):
             self.overlay.label(bars, k, c + 0.2, "#333333", 9, va="bottom").text = str(c)
-
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
 

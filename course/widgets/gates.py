@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, NODE_FACE
+from course.scalar_gates import GATES
 from course.value import Value
 from course.widgets import checking
-from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
-                                 table)
-from course.widgets.render import OverlayFigure, new_figure, pixel_size
+from course.widgets.base import (Control, UpdatedModel, fmt, forward, gradient, mismatch,
+                                 table, verdict_html)
+from course.widgets.render import WidgetFigure
 
-GATES = ("add", "multiply", "max", "copy")
+PANELS = ("add", "multiply", "max", "copy")
 PATTERNS = {"add": "distributes", "multiply": "swaps", "max": "routes", "copy": "adds up"}
-SYMBOLS = {"add": "+", "multiply": "×", "max": "max"}
 ARROW_COLOR = "#888888"
 
 
@@ -48,7 +48,7 @@ class Gate:
         return self.student is not None and not checking.agree(self.reference[k], self.student[k])
 
 
-class GateModel(Model):
+class GateModel(UpdatedModel):
     """Sliders: x, y (the inputs), g (the upstream gradient), g2 (the copy gate's second one).
 
     Student rules (optional): add_backward, multiply_backward, max_backward, copy_backward.
@@ -62,8 +62,6 @@ class GateModel(Model):
         self.rules = {"add": add_backward, "multiply": multiply_backward, "max": max_backward,
                       "copy": copy_backward}
         super().__init__()
-        self._figure = None
-        self.update()
 
     @property
     def checking(self):
@@ -114,9 +112,7 @@ class GateModel(Model):
         def loss(inputs):
             if gate.name == "copy":
                 return gate.upstream[0] * inputs[0] + gate.upstream[1] * inputs[0]
-            a, b = inputs
-            z = {"add": a + b, "multiply": a * b, "max": max(a, b)}[gate.name]
-            return gate.upstream[0] * z
+            return gate.upstream[0] * GATES[gate.name].forward(*inputs)
 
         plus, minus = list(gate.inputs), list(gate.inputs)
         plus[k] += h
@@ -150,16 +146,8 @@ class GateModel(Model):
 
     # --- showing ----------------------------------------------------------------------------
 
-    def png(self):
-        if self._figure is None:
-            self._figure = GateFigure(self.checking)
-        self._figure.update(self)
-        return self._figure.png()
-
-    def pixel_size(self):
-        if self._figure is None:
-            self._figure = GateFigure(self.checking)
-        return self._figure.pixel_size()
+    def new_figure(self):
+        return GateFigure(self.checking)
 
     def readout_html(self):
         rows = []
@@ -180,26 +168,25 @@ class GateModel(Model):
             header.append("your rule")
         parts = [table(header, rows, classes="gradient-readout")]
         if self.checking:
-            parts.append(problems_html(self.problems) or
-                         gradient("Your rules agree with the engine on every edge."))
+            parts.append(verdict_html(self.problems,
+                                      "Your rules agree with the engine on every edge."))
         return "".join(parts)
 
 
-class GateFigure:
+class GateFigure(WidgetFigure):
     """Four small panels; arrows and nodes drawn once, numbers drawn over them."""
 
     def __init__(self, checking_mode):
-        self.figure = new_figure(10.5, 3.2)
-        self.overlay = OverlayFigure(self.figure)
+        super().__init__(10.5, 3.2)
         self.panels = {}
-        for i, name in enumerate(GATES):
+        for i, name in enumerate(PANELS):
             ax = self.figure.add_axes((0.005 + i * 0.25, 0.02, 0.24, 0.86))
             ax.set_xlim(-0.2, 4.2)
             ax.set_ylim(-1.75, 1.45)
             ax.axis("off")
             ax.set_title(f"{name}: {PATTERNS[name]}", fontsize=11)
             self.panels[name] = self._copy_panel(ax) if name == "copy" else \
-                self._binary_panel(ax, SYMBOLS[name])
+                self._binary_panel(ax, GATES[name].symbol)
         if checking_mode:
             # A colour key, not a verdict: the readout says whether the rules agree.
             self.figure.text(0.5, 0.005, "■ magenta marks an edge where your rule disagrees "
@@ -269,17 +256,11 @@ class GateFigure:
             panel["caption"].text = _caption(name, gate)
         marked = tuple(marked)
         if marked != self.marked:
-            arrows = [a for name in GATES for a in self.panels[name]["arrows"]]
+            arrows = [a for name in PANELS for a in self.panels[name]["arrows"]]
             for arrow, wrong in zip(arrows, marked):
                 arrow.set_color(MISMATCH_COLOR if wrong else ARROW_COLOR)
             self.marked = marked
             self.overlay.invalidate()
-
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
 
 
 def _caption(name, gate):

@@ -19,16 +19,16 @@ they run the whole backward pass (where a mistake spreads to).
 import inspect
 from dataclasses import dataclass, field
 
-from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, NODE_FACE,
-                            edge_bends, edge_ends, edge_label_point, graph_positions, node_label)
+from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, draw_node, edge_bends,
+                            edge_ends, edge_label_point, graph_positions, legend_keys, node_label)
+from course.scalar_gates import forward_of, gate_of, parameters
 from course.value import Value, topological_order
 from course.widgets import checking
-from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
-                                 table)
-from course.widgets.render import OverlayFigure, new_figure, pixel_size
+from course.widgets.base import (Control, UpdatedModel, fmt, forward, gradient, mismatch, table,
+                                 verdict_html)
+from course.widgets.render import WidgetFigure
 
 
 def sigmoid_neuron(w0, x0, w1, x1, w2):
@@ -57,10 +57,10 @@ class Edge:
     mark: str = ""                   # short text drawn on the edge in MISMATCH_COLOR
 
 
-class GraphModel(Model):
+class GraphModel(UpdatedModel):
     """fn(**inputs) -> Value; inputs: start values by name (default: fn's defaults, else 1.0).
 
-    rules: {gate: student rule} (names as in `checking.GATES`, e.g. "sigmoid", "multiply",
+    rules: {gate: student rule} (names as in `checking.RULE_NAMES`, e.g. "sigmoid", "multiply",
     "copy"; also "*", "sigmoid_backward", a `course.Function` subclass as the rule).
     ranges: {name: (min, max)} for the sliders (default -4..4, widened to hold the start value).
     """
@@ -84,12 +84,8 @@ class GraphModel(Model):
             low, high = ranges.get(name, SLIDER_RANGE)
             low, high = min(low, value), max(high, value)
             self.controls.append(Control(name, value, low, high, 0.01))
+        self.root = self.structure = None
         super().__init__()
-        self.error = None
-        self.root = None
-        self.structure = None
-        self._figure = None
-        self.update()
         if self.root is None:
             raise ValueError(f"{self.error} (at the start values {self.values})")
 
@@ -140,7 +136,7 @@ class GraphModel(Model):
             by_child.setdefault(e.child, []).append(e)
             e.numerical = checking.numerical_edge_gradient(order, order[e.child], e.k)
         for i, node in enumerate(order):
-            gate = checking.op_gate(node.op, len(node._parents)) if node._parents else None
+            gate = _rule_name(node)
             if gate not in self.rules:
                 continue
             mine = by_child[i]
@@ -148,7 +144,7 @@ class GraphModel(Model):
             try:
                 got, forward_value = checking.call_rule(
                     gate, self.rules[gate], node.grad, [p.data for p in node._parents],
-                    node.data, checking.exponent_of(node) if gate == "pow" else None)
+                    node.data, parameters(node))
             except checking.RuleError as error:
                 for e in mine:
                     e.problems.append(f"{where}: your rule failed: {error}")
@@ -169,7 +165,7 @@ class GraphModel(Model):
                         where=f"{where}, input {e.k + 1} ({_name(order[e.parent])})",
                         upstream=node.grad, inputs=[p.data for p in node._parents],
                         output=node.data, others=others, input_index=e.k,
-                        f=checking.forward_op(node.op, len(node._parents))))
+                        f=forward_of(node)))
                     e.mark = _join(e.mark, f"yours {fmt(e.student, 3)}")
         if "copy" in self.rules:
             self._check_copies()
@@ -220,11 +216,11 @@ class GraphModel(Model):
                 grads[id(node)] = g
                 if not node._parents:
                     continue
-                gate = checking.op_gate(node.op, len(node._parents))
+                gate = _rule_name(node)
                 if gate in rules:
                     down, _ = checking.call_rule(
                         gate, rules[gate], g, [p.data for p in node._parents], node.data,
-                        checking.exponent_of(node) if gate == "pow" else None)
+                        parameters(node))
                 else:
                     down = [local * g for local in node._local_grads]
                 for parent, d in zip(node._parents, down):
@@ -257,18 +253,11 @@ class GraphModel(Model):
 
     # --- showing ----------------------------------------------------------------------------
 
-    def figure(self):
-        """The GraphFigure for the current structure (rebuilt when the structure changes)."""
-        if self._figure is None or self._figure.structure != self.structure:
-            self._figure = GraphFigure(self)
-        self._figure.update(self)
-        return self._figure
+    def layout(self):
+        return self.structure
 
-    def png(self):
-        return self.figure().png()
-
-    def pixel_size(self):
-        return self.figure().pixel_size()
+    def new_figure(self):
+        return GraphFigure(self)
 
     def readout_html(self):
         header = ["input", "value", "engine ∂f/∂input"]
@@ -288,9 +277,15 @@ class GraphModel(Model):
             head += "<br>" + mismatch(self.error)
         parts = [head, table(header, rows, classes="gradient-readout")]
         if self.checking:
-            parts.append(problems_html(self.problems) or
-                         gradient("Your rules agree with the engine on every edge."))
+            parts.append(verdict_html(self.problems,
+                                      "Your rules agree with the engine on every edge."))
         return "".join(parts)
+
+
+def _rule_name(node):
+    """The name of the gate that made `node`, as a key of `rules`; None for a leaf."""
+    gate = gate_of(node)
+    return None if gate is None else gate.name
 
 
 def _join(a, b):
@@ -318,7 +313,7 @@ def _parameter_defaults(fn):
 
 # --- the drawing ---------------------------------------------------------------------------------
 
-class GraphFigure:
+class GraphFigure(WidgetFigure):
     """The drawing of one graph structure: arrows and nodes drawn once; the numbers on the
     edges are the only things redrawn when the values change (see `render.OverlayFigure`).
 
@@ -328,7 +323,6 @@ class GraphFigure:
     """
 
     def __init__(self, model):
-        self.structure = model.structure
         order, root = model.order, model.root
         position = graph_positions(root)
         points = [position[id(n)] for n in order]
@@ -338,14 +332,13 @@ class GraphFigure:
         ylim = (min(ys) - 1.0, max(ys) + 0.9)
         width = min(max(0.72 * (xlim[1] - xlim[0]), 5.5), 14.0)
         height = min(max(0.62 * (ylim[1] - ylim[0]) + 0.3, 2.6), 9.0)
-        self.figure = new_figure(width, height)
+        super().__init__(width, height)
         ax = self.figure.add_axes((0.0, 0.07, 1.0, 0.93 if model.title is None else 0.86))
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
         ax.axis("off")
         if model.title:
             ax.set_title(model.title)
-        self.overlay = OverlayFigure(self.figure)
 
         self.labels = []    # per edge: (value label, gradient label)
         self.arrows = []
@@ -355,17 +348,10 @@ class GraphFigure:
             self.labels.append(self._edge(ax, points[parent], points[child], bend))
         xr, yr = points[-1]
         self.output_labels = self._edge(ax, (xr, yr), (xr + 2.0, yr), 0.0, to_node=False)
-        for node, (x, y) in zip(order, points):
-            leaf = not node._parents
-            ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
-                    bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
-                              fc=NODE_FACE, ec="#555555"))
-        legend = [Line2D([], [], color=FORWARD_COLOR, lw=0, marker="s", label="forward value"),
-                  Line2D([], [], color=GRADIENT_COLOR, lw=0, marker="s",
-                         label="gradient flowing back")]
-        if model.checking:
-            legend.append(Line2D([], [], color=MISMATCH_COLOR, lw=0, marker="s",
-                                 label="your rule disagrees with the engine"))
+        for node, point in zip(order, points):
+            draw_node(ax, node, *point)
+        legend = legend_keys(mismatch="your rule disagrees with the engine" if model.checking
+                             else None)
         self.figure.legend(handles=legend, loc="lower left", ncol=3, fontsize=8, frameon=False)
 
     def _edge(self, ax, start, end, bend, to_node=True):
@@ -394,11 +380,5 @@ class GraphFigure:
         value, grad = self.output_labels
         value.text = f"{model.output:.3g}"
         grad.text = f"{model.root.grad:.3g}"
-
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
 
 

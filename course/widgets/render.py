@@ -32,20 +32,6 @@ def _rgb(canvas):
                             "raw", "RGBA", 0, 1).convert("RGB")
 
 
-def canvas_png(figure):
-    """The figure's canvas, as it was last drawn, encoded as PNG bytes (RGB, no alpha)."""
-    image = _rgb(figure.canvas)
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=PNG_COMPRESSION)
-    return out.getvalue()
-
-
-def figure_png(figure):
-    """Draw the whole figure and return it as PNG bytes."""
-    figure.canvas.draw()
-    return canvas_png(figure)
-
-
 def pixel_size(figure):
     """(width, height) of the figure's PNG in pixels."""
     return figure.canvas.get_width_height()
@@ -148,6 +134,21 @@ class OverlayFigure:
         out = io.BytesIO()
         image.save(out, format="PNG", compress_level=PNG_COMPRESSION)
         return out.getvalue()
+
+
+class WidgetFigure:
+    """What every widget's figure is: a Figure of width x height inches (`figure`) shown through
+    an OverlayFigure (`overlay`). Subclasses draw into it and add labels."""
+
+    def __init__(self, width, height):
+        self.figure = new_figure(width, height)
+        self.overlay = OverlayFigure(self.figure)
+
+    def png(self):
+        return self.overlay.png()
+
+    def pixel_size(self):
+        return pixel_size(self.figure)
 
 
 _ANCHORS_X = {"left": "l", "center": "m", "right": "r"}

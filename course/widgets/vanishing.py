@@ -5,31 +5,40 @@ The gradient of the output with respect to h_k is the product of the local gradi
 them, w * sigma'(a_j) per layer. Since sigma'(a) = sigma(a) (1 - sigma(a)) <= 1/4, with |w| <= 4
 it shrinks at least four-fold per layer.
 
-The numbers come from the engine (`course.Value`). A student's
-`sigmoid_backward(upstream, out)` (assignment 1) is checked at every layer.
+The numbers come from the engine (`course.Value`), sigma and sigma' from its table of gates
+(`course.scalar_gates`). A student's `sigmoid_backward(upstream, out)` (assignment 1) is checked
+at every layer.
 """
 
 import numpy as np
 from matplotlib.lines import Line2D
 
+from course import gradcheck
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
-from course.value import Value, _sigmoid
+from course.scalar_gates import GATES, local_gradients
+from course.value import Value
 from course.widgets import checking
-from course.widgets.base import (Control, Model, fmt, forward, gradient, mismatch, problems_html,
-                                 table)
-from course.widgets.render import OverlayFigure, new_figure, pixel_size
+from course.widgets.base import (Control, UpdatedModel, fmt, forward, gradient, mismatch,
+                                 table, verdict_html)
+from course.widgets.render import WidgetFigure
 
 MAX_DEPTH = 12
 FLOOR = 1e-12    # the log-scale bars start here
 CEILING = 1e2
+SIGMOID = GATES["sigmoid"]
+
+
+def sigmoid(a):
+    return SIGMOID.forward(a)
 
 
 def sigmoid_grad(a):
-    s = _sigmoid(a)
-    return s * (1.0 - s)
+    """sigma'(a), the sigmoid gate's local gradient."""
+    (local,) = local_gradients(SIGMOID, a)
+    return local
 
 
-class VanishingModel(Model):
+class VanishingModel(UpdatedModel):
     """Sliders: x (the input), depth (sigmoid layers), w (the weight before each sigmoid).
 
     After `set(...)`: `local_gradients[k]` is w * sigma'(a_{k+1}) for layer k+1, and
@@ -43,25 +52,17 @@ class VanishingModel(Model):
                          Control("w", w, -8.0, 8.0, 0.1, label="weight w")]
         self.rule = sigmoid_backward
         super().__init__()
-        self._figure = None
-        self.update()
 
     def update(self):
         x, depth, w = self.values["x"], self.values["depth"], self.values["w"]
         h = [Value(x, label="h0")]
-        pre, post = [], []
         for _ in range(depth):
-            a = h[-1] * w
-            s = a.sigmoid()
-            pre.append(a)
-            post.append(s)
-            h.append(s)
-        out = h[-1]
+            h.append((h[-1] * w).sigmoid())
+        out, post = h[-1], h[1:]       # post: the sigmoid nodes
         out.backward()
         self.activations = [node.data for node in h]
-        self.preactivations = [a.data for a in pre]
         self.gradients = [node.grad for node in h]
-        self.sigmoid_locals = [s.data * (1.0 - s.data) for s in post]
+        self.sigmoid_locals = [s._local_grads[0] for s in post]
         self.local_gradients = [w * d for d in self.sigmoid_locals]
         self.output = out.data
         self.student_gradients = None
@@ -73,23 +74,23 @@ class VanishingModel(Model):
         """Each layer's sigmoid gate with the student's rule, given the engine's upstream
         gradient (marks), and the whole chain run with it (student_gradients)."""
         for k, s in enumerate(post):
+            (a,) = s._parents
             try:
-                (got,), _ = checking.call_rule("sigmoid", self.rule, s.grad, [post[k]._parents[0]
-                                                                              .data], s.data)
+                (got,), _ = checking.call_rule("sigmoid", self.rule, s.grad, [a.data], s.data)
             except checking.RuleError as error:
                 self.problems.append(f"layer {k + 1}: your sigmoid_backward failed: {error}")
                 break
-            expected = s.grad * s.data * (1.0 - s.data)
+            expected = s.grad * s._local_grads[0]
             if not checking.agree(expected, got):
+                numerical = gradcheck.numerical_grad(sigmoid, a.data) * s.grad
                 self.problems.append(checking.describe_mismatch(
-                    expected, got, numerical=_numerical_sigmoid(post[k]._parents[0].data) * s.grad,
-                    where=f"layer {k + 1}, dL/da", upstream=s.grad,
-                    inputs=[post[k]._parents[0].data], output=s.data))
+                    expected, got, numerical=numerical, where=f"layer {k + 1}, dL/da",
+                    upstream=s.grad, inputs=[a.data], output=s.data))
         grads = [1.0]
         try:
-            for k in reversed(range(len(post))):
+            for s in reversed(post):
                 (da,), _ = checking.call_rule("sigmoid", self.rule, grads[0],
-                                              [post[k]._parents[0].data], post[k].data)
+                                              [s._parents[0].data], s.data)
                 grads.insert(0, da * w)
         except checking.RuleError:
             return
@@ -102,16 +103,8 @@ class VanishingModel(Model):
 
     # --- showing ----------------------------------------------------------------------------
 
-    def png(self):
-        if self._figure is None:
-            self._figure = VanishingFigure(self.checking)
-        self._figure.update(self)
-        return self._figure.png()
-
-    def pixel_size(self):
-        if self._figure is None:
-            self._figure = VanishingFigure(self.checking)
-        return self._figure.pixel_size()
+    def new_figure(self):
+        return VanishingFigure(self.checking)
 
     def readout_html(self):
         x = self.values["x"]
@@ -133,26 +126,20 @@ class VanishingModel(Model):
                 f"{gradient(fmt(self.input_gradient))} after {self.values['depth']} layer(s).")
         parts = [head, table(header, rows, classes="gradient-readout")]
         if self.checking:
-            parts.append(problems_html(self.problems) or
-                         gradient("Your sigmoid_backward agrees with the engine at every layer."))
+            parts.append(verdict_html(
+                self.problems, "Your sigmoid_backward agrees with the engine at every layer."))
         return "".join(parts)
 
 
-def _numerical_sigmoid(a, eps=checking.EPS):
-    return (_sigmoid(a + eps) - _sigmoid(a - eps)) / (2 * eps)
-
-
-class VanishingFigure:
+class VanishingFigure(WidgetFigure):
     """Left: sigma and sigma' with the current x. Right: |d out / d h_k| per layer, log scale."""
 
     def __init__(self, checking_mode):
-        self.figure = new_figure(11.0, 3.6)
-        self.overlay = OverlayFigure(self.figure)
+        super().__init__(11.0, 3.6)
         left = self.figure.add_axes((0.06, 0.15, 0.36, 0.72))
         grid = np.linspace(-8, 8, 401)
-        sig = np.array([_sigmoid(a) for a in grid])
-        left.plot(grid, sig, color=FORWARD_COLOR, lw=1.6, label="σ(x)")
-        left.plot(grid, sig * (1 - sig), color=GRADIENT_COLOR, lw=1.6,
+        left.plot(grid, [sigmoid(a) for a in grid], color=FORWARD_COLOR, lw=1.6, label="σ(x)")
+        left.plot(grid, [sigmoid_grad(a) for a in grid], color=GRADIENT_COLOR, lw=1.6,
                   label="σ'(x) = σ(1 − σ)")
         left.axhline(0.25, color="#999999", lw=0.8, ls=":")
         left.set_xlim(-8, 8)
@@ -191,19 +178,18 @@ class VanishingFigure:
             right.legend(loc="upper right", fontsize=8, frameon=False)
         self.bar_labels = [self.overlay.label(right, k, 1.0, GRADIENT_COLOR, 7, va="bottom")
                            for k in range(MAX_DEPTH + 1)]
-        self.right = right
 
     def update(self, model):
         x = model.values["x"]
-        s = _sigmoid(x)
-        self.dot_value.set_data([x], [s])
-        self.dot_grad.set_data([x], [s * (1 - s)])
+        slope = sigmoid_grad(x)
+        self.dot_value.set_data([x], [sigmoid(x)])
+        self.dot_grad.set_data([x], [slope])
         label = self.local_label
-        label.x, label.y = (x + 0.3, s * (1 - s) + 0.03)
+        label.x, label.y = (x + 0.3, slope + 0.03)
         label.ha = "left" if x < 3 else "right"
         if label.ha == "right":
             label.x = x - 0.3
-        label.text = f"σ'({fmt(x, 3)}) = {fmt(s * (1 - s), 3)}"
+        label.text = f"σ'({fmt(x, 3)}) = {fmt(slope, 3)}"
         n = len(model.gradients)
         wrong_k, wrong_v = [], []
         for k, (bar, text) in enumerate(zip(self.bars, self.bar_labels)):
@@ -221,10 +207,4 @@ class VanishingFigure:
                 bar.set_visible(False)
                 text.visible = False
         self.student_dots.set_data(wrong_k, wrong_v)
-
-    def png(self):
-        return self.overlay.png()
-
-    def pixel_size(self):
-        return pixel_size(self.figure)
 

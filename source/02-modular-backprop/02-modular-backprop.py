@@ -15,19 +15,27 @@
 # local backward rule, and one generic **engine** applies the chain rule to whatever graph the
 # forward pass built.
 #
-# You will build both halves.
+# You will build both halves: gates from the rules you derived in assignment 1, one bigger gate
+# whose rule you derive here, and the engine's graph walk.
+#
+# **This assignment is worth 24 points**: 5 exercises, each with a visible test and a hidden one.
+# Most of them are in the engine (section 4).
 #
 # **What you will learn**
 # - why flat gradient code does not scale, and what a modular API fixes;
 # - to define gates as `course.Function` classes with `forward(ctx, ...)` and
 #   `backward(ctx, grad)`, saving what the backward pass needs with `ctx.save_for_backward`
 #   (the API of `torch.autograd.Function`, so the skill carries over to PyTorch);
+# - why a bigger gate (the sigmoid and the log loss in one) can be both faster and more accurate
+#   than the small gates it replaces;
 # - how the engine runs the backward pass of *any* graph: a **topological order** of the nodes,
-#   visited in reverse, with gradients **accumulated** (`+=`) where a value fans out;
-# - why that traversal must not be recursive.
+#   visited in reverse, with gradients **accumulated** where a value fans out; why that traversal
+#   must not be recursive; and how this engine's `backward` differs from PyTorch's, which adds
+#   into `.grad` (hence `zero_grad()`).
 #
 # As in assignment 1: complete each function or class (replace `raise NotImplementedError()`),
 # run the test cell after it, and remember that hidden tests run when your work is graded.
+# Hints are folded: open one only when you are stuck.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
@@ -36,9 +44,13 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import course
-from course import Context, Function, Tensor, Value
+from course import Function, Tensor, Value
 from course.gradcheck import check_grad, check_traversal, close, random_inputs
 from course.figures import FORWARD_COLOR, GRADIENT_COLOR, draw_graph
+
+# The backward rules of assignment 1, with the signatures of its exercises: the course's own
+# copies, so that a slip in yours does not follow you here.
+from course.gate_rules import divide_backward, multiply_backward, tanh_backward
 
 
 # %% nbgrader={"grade": false, "grade_id": "test-helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -151,6 +163,11 @@ for name in flat:
 # - a **backward** pass, which receives the upstream gradient $\partial L/\partial(\text{output})$
 #   and returns one downstream gradient per input: local gradient × upstream.
 #
+# The backward pass is exactly the rule you wrote in assignment 1. The setup cell imported three
+# of them, with the signatures of that assignment's exercises: `multiply_backward(upstream, x, y)`,
+# `divide_backward(upstream, x, y)` and `tanh_backward(upstream, out)` (from the output). A gate
+# only has to keep, in the forward pass, what its rule will read.
+#
 # `course.Function` has the same interface as PyTorch's `torch.autograd.Function`. A gate is a
 # class with two static methods:
 #
@@ -165,21 +182,21 @@ for name in flat:
 # runs `forward`, records a node in the graph, and later, in the backward pass, calls your
 # `backward` with the right upstream gradient and hands the results to the inputs.
 #
-# Here is a complete gate for the natural log, $\ell = \ln x$, with local gradient $1/x$:
+# Here is the lecture's multiply gate, built on assignment 1's multiply rule:
 
 # %%
-class Log(Function):
-    """l = log(x), element by element."""
+class Multiply(Function):
+    """a * b, element by element."""
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)          # the backward pass needs the input
-        return np.log(x)
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)       # the multiply rule reads both inputs
+        return a * b
 
     @staticmethod
-    def backward(ctx, grad_out):          # grad_out = dL/dl, the upstream gradient
-        (x,) = ctx.saved_tensors          # a tuple, even for one array
-        return grad_out / x               # dL/dx = local gradient (1/x) * upstream
+    def backward(ctx, grad_out):          # grad_out = dL/d(a * b), the upstream gradient
+        a, b = ctx.saved_tensors          # a tuple, in the order saved
+        return multiply_backward(grad_out, a, b)     # (dL/da, dL/db)
 
 
 # %% [markdown]
@@ -187,439 +204,337 @@ class Log(Function):
 
 # %%
 x = Tensor(np.array([0.5, 2.0, 4.0]), requires_grad=True)
-loss = (Log.apply(x) * x).sum()           # our gate, mixed with built-in gates
+loss = (Multiply.apply(x, x) + x).sum()   # our gate, mixed with a built-in add and sum
 loss.backward()
-print("engine with our Log gate:", x.grad)
-print("by hand, d(x log x)/dx:  ", np.log(x.data) + 1)
+print("engine with our Multiply gate:", x.grad)
+print("by hand, d(x**2 + x)/dx:      ", 2 * x.data + 1)
+loss.backward()
+print("after a second backward():    ", x.grad)
 
 # %% [markdown]
-# And `check_grad(f, *inputs)` checks the gradients the engine computes for `f` against finite
-# differences, with a random upstream gradient, exactly like `check_vjp` in assignment 1. It
-# names the input and the elements that disagree. The tests below use it; `backprop(f, upstream,
-# *inputs)` (defined above) gives you the engine's gradients for a chosen upstream gradient, if
-# you want to look at numbers yourself.
+# Note the last line: a second `loss.backward()` gives the same gradient. **This engine
+# recomputes**: every call sets `.grad` to d(output)/d(leaf) afresh. PyTorch does not: its
+# `backward()` *adds* into the leaves' `.grad`, so that the gradients of several losses can be
+# collected by calling `backward()` on each. That is why every PyTorch training loop calls
+# `optimizer.zero_grad()` (or `x.grad = None`) before `loss.backward()`: forget it and each step
+# uses the sum of all the gradients so far. (PyTorch also frees the graph after a backward pass,
+# so a second call on the same graph needs `retain_graph=True`.)
+#
+# `check_grad(f, *inputs)` checks the gradients the engine computes for `f` against finite
+# differences, with a random upstream gradient, like your `check_rule` in assignment 1, and names
+# the input and the elements that disagree, with the likely mistake. The tests below use it;
+# `backprop(f, upstream, *inputs)` (defined above) gives you the engine's gradients for a chosen
+# upstream gradient, if you want to look at numbers yourself.
 
 # %%
-check_grad(lambda x: Log.apply(x), np.array([0.5, 2.0, 4.0]))   # silent: the gate is right
-output, (grad_x,) = backprop(lambda x: Log.apply(x), np.array([1.0, 1.0, -2.0]), np.array([0.5, 2.0, 4.0]))
-print("log:", output, " dL/dx:", grad_x)
+assert check_grad(lambda x, y: Multiply.apply(x, y), *random_inputs((3,), (3,), seed=0))   # right
+output, (grad_x, grad_y) = backprop(lambda x, y: Multiply.apply(x, y), np.array([1.0, -2.0]),
+                                    np.array([3.0, 4.0]), np.array([0.5, 0.25]))
+print("x * y:", output, " dL/dx:", grad_x, " dL/dy:", grad_y)
 
 
 # %% [markdown]
-# ### Exercise 1: `Multiply`
+# ### Exercise 1: `Tanh`, on your rule
 #
-# **What to do.** Complete `Multiply`, the gate $z = x y$ (element by element).
+# **What to do.** Complete `Tanh`, the gate $t = \tanh x$ (element by element), so that its
+# `backward` calls `tanh_backward`. `forward` computes the output and saves what the backward
+# pass will need; `backward` returns $\partial L/\partial x$.
 #
-# **Approach.** `forward` saves both inputs and returns the product. `backward` reads them back
-# and returns `(dL/dx, dL/dy)`: the multiply gate swaps, so `dL/dx` uses `y`.
+# **Which array to save?** Either works: the input (then `backward` computes the tanh again) or
+# the output. The tests only check that your gradients are right. But the output is the better
+# choice: it is what the rule reads, so the backward pass needs no tanh at all (PyTorch's `tanh`
+# and `sigmoid` save their outputs for the same reason).
 #
-# **Example.** For `x = [1, 2]`, `y = [3, 4]` and upstream gradient `[1, -1]`, backward returns
-# `([1 * 3, -1 * 4], [1 * 1, -1 * 2])`.
+# **Example.** `Tanh.apply(np.array([0.0, 1.0]))` returns `[0, 0.7616...]`; the test compares the
+# gradients with those of the engine's own `course.tanh`.
 #
-# **Hints.** `x, y = ctx.saved_tensors` unpacks what you saved, in the order saved.
-# `return a, b` returns a tuple.
-
-# %% nbgrader={"grade": false, "grade_id": "multiply-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
-class Multiply(Function):
-    """z = x * y, element by element."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ### BEGIN SOLUTION
-        ctx.save_for_backward(x, y)
-        return x * y
-        ### END SOLUTION
-
-    @staticmethod
-    def backward(ctx, grad_z):
-        """Return (dL/dx, dL/dy) from the upstream gradient grad_z = dL/dz."""
-        ### BEGIN SOLUTION
-        x, y = ctx.saved_tensors
-        return grad_z * y, grad_z * x
-        ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-multiply-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x, y, upstream = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([1.0, -1.0])
-
-# 1. The forward pass on plain arrays.
-z = Multiply.apply(x, y)
-assert close(z, x * y), f"Multiply.apply({x}, {y}) returned {z}, expected {x * y}"
-
-# 2. The backward pass, run by the engine from a chosen upstream gradient.
-_, (dx, dy) = backprop(lambda x, y: Multiply.apply(x, y), upstream, x, y)
-assert close(dx, upstream * y) and close(dy, upstream * x), (
-    f"with upstream {upstream}, backward should give dL/dx = {upstream * y} and dL/dy = "
-    f"{upstream * x}, but gave {dx} and {dy}"
-    + (": the multiply gate SWAPS, dL/dx uses y" if close(dx, upstream * x) else ""))
-
-# 3. Finite differences, with a random upstream gradient.
-check_grad(lambda x, y: Multiply.apply(x, y), *random_inputs((2, 3), (2, 3), seed=1))
-
-# 4. The engine's built-in multiply gives the same gradients.
-_, built_in = backprop(lambda x, y: x * y, upstream, x, y)
-assert close(dx, built_in[0]) and close(dy, built_in[1])
-
-# %% nbgrader={"grade": true, "grade_id": "test-multiply-function-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(Multiply.apply(np.ones(3), np.ones(3))) == (3,)
-### BEGIN HIDDEN TESTS
-for seed, shape in enumerate([(), (5,), (3, 4)]):
-    x, y = random_inputs(shape, shape, seed=500 + seed)
-    check_grad(lambda x, y: Multiply.apply(x, y), x, y, seed=seed)
-    upstream = np.random.default_rng(seed).normal(size=shape)
-    out, grads = backprop(lambda x, y: Multiply.apply(x, y), upstream, x, y)
-    _, built_in = backprop(lambda x, y: x * y, upstream, x, y)
-    assert close(out, x * y) and close(grads[0], built_in[0]) and close(grads[1], built_in[1])
-# the same array on both inputs: the engine adds the two gradients, 2 * x * upstream
-(x,) = random_inputs((4,), seed=510)
-upstream = np.random.default_rng(510).normal(size=4)
-_, (dx,) = backprop(lambda x: Multiply.apply(x, x), upstream, x)
-assert close(dx, 2 * x * upstream)
-# inside a bigger computation
-assert check_grad(lambda x, y: (Multiply.apply(x, y) + x).sum(), *random_inputs((3,), (3,), seed=511))
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 2: `Add`
+# <details><summary>Hint 1</summary>
 #
-# **What to do.** Complete `Add`, the gate $z = x + y$.
-#
-# **Approach.** The add gate needs nothing from the forward pass: its local gradients are 1
-# whatever the inputs were, so there is nothing to save. `backward` distributes: both inputs get
-# the upstream gradient.
-#
-# **Example.** With upstream gradient `[1, -1]`, backward returns `([1, -1], [1, -1])`.
-#
-# **Hints.** Return *two* gradients, one per input, even though they are equal.
+# Which argument of `tanh_backward` is the forward pass's output, and how does `backward` get it?
+# </details>
 
-# %% nbgrader={"grade": false, "grade_id": "add-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
-class Add(Function):
-    """z = x + y, element by element."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ### BEGIN SOLUTION
-        return x + y
-        ### END SOLUTION
-
-    @staticmethod
-    def backward(ctx, grad_z):
-        """Return (dL/dx, dL/dy)."""
-        ### BEGIN SOLUTION
-        return grad_z, grad_z
-        ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-add-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x, y, upstream = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([1.0, -1.0])
-z = Add.apply(x, y)
-assert close(z, x + y), f"Add.apply({x}, {y}) returned {z}, expected {x + y}"
-_, (dx, dy) = backprop(lambda x, y: Add.apply(x, y), upstream, x, y)
-assert close(dx, upstream) and close(dy, upstream), (
-    f"with upstream {upstream}, both inputs should get {upstream}; got {dx} and {dy}")
-assert check_grad(lambda x, y: Add.apply(x, y), *random_inputs((2, 3), (2, 3), seed=2))
-
-# %% nbgrader={"grade": true, "grade_id": "test-add-function-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(Add.apply(np.ones(3), np.ones(3))) == (3,)
-### BEGIN HIDDEN TESTS
-for seed, shape in enumerate([(), (5,), (3, 4)]):
-    x, y = random_inputs(shape, shape, seed=520 + seed)
-    check_grad(lambda x, y: Add.apply(x, y), x, y, seed=seed)
-    upstream = np.random.default_rng(seed).normal(size=shape)
-    out, grads = backprop(lambda x, y: Add.apply(x, y), upstream, x, y)
-    assert close(out, x + y) and close(grads[0], upstream) and close(grads[1], upstream)
-(x,) = random_inputs((4,), seed=525)
-upstream = np.random.default_rng(525).normal(size=4)
-_, (dx,) = backprop(lambda x: Add.apply(x, x), upstream, x)
-assert close(dx, 2 * upstream)
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 3: `Max`, the router
-#
-# **What to do.** Complete `Max`, the gate $z = \max(x, y)$ element by element.
-#
-# **Approach.** `forward` saves both inputs and returns `np.maximum(x, y)`. `backward` routes the
-# upstream gradient to the larger input and gives the other 0; **on a tie, half each** (as in
-# assignment 1, and as the engine's built-in `course.maximum`).
-#
-# **Example.** For `x = [3, -1, 2]`, `y = [0, 5, 2]` and upstream gradient `[2, 2, 2]`, backward
-# returns `([2, 0, 1], [0, 2, 1])`.
-#
-# **Hints.** `np.where` builds the local gradient for all elements at once.
-
-# %% nbgrader={"grade": false, "grade_id": "max-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
-class Max(Function):
-    """z = max(x, y), element by element; on a tie the gradient is split evenly."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ### BEGIN SOLUTION
-        ctx.save_for_backward(x, y)
-        return np.maximum(x, y)
-        ### END SOLUTION
-
-    @staticmethod
-    def backward(ctx, grad_z):
-        """Return (dL/dx, dL/dy)."""
-        ### BEGIN SOLUTION
-        x, y = ctx.saved_tensors
-        x_share = np.where(x > y, 1.0, np.where(x < y, 0.0, 0.5))
-        return x_share * grad_z, (1.0 - x_share) * grad_z
-        ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-max-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x, y = np.array([3.0, -1.0, 2.0]), np.array([0.0, 5.0, 2.0])
-upstream = np.array([2.0, 2.0, 2.0])
-z = Max.apply(x, y)
-assert close(z, np.maximum(x, y)), f"Max.apply({x}, {y}) returned {z}, expected {np.maximum(x, y)}"
-_, (dx, dy) = backprop(lambda x, y: Max.apply(x, y), upstream, x, y)
-assert close(dx, [2.0, 0.0, 1.0]) and close(dy, [0.0, 2.0, 1.0]), (
-    f"backward gave dL/dx = {dx} and dL/dy = {dy}; expected [2. 0. 1.] and [0. 2. 1.]: all of "
-    f"the gradient to the larger input, and half each on the tie (the last element)")
-check_grad(lambda x, y: Max.apply(x, y), *random_inputs((2, 3), (2, 3), seed=3))
-# the engine's built-in maximum agrees, tie included
-_, built_in = backprop(course.maximum, upstream, x, y)
-assert close(dx, built_in[0]) and close(dy, built_in[1])
-
-# %% nbgrader={"grade": true, "grade_id": "test-max-function-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(Max.apply(np.ones(3), np.zeros(3))) == (3,)
-### BEGIN HIDDEN TESTS
-for seed, shape in enumerate([(), (6,), (3, 4)]):
-    x, y = random_inputs(shape, shape, seed=530 + seed)
-    check_grad(lambda x, y: Max.apply(x, y), x, y, seed=seed)
-x = np.array([[1.0, 2.0, -3.0], [0.5, 4.0, -1.0]])
-y = np.array([[1.0, 5.0, -3.0], [0.5, -2.0, -1.0]])
-upstream = np.random.default_rng(535).normal(size=x.shape)
-out, (dx, dy) = backprop(lambda x, y: Max.apply(x, y), upstream, x, y)
-_, (bx, by) = backprop(course.maximum, upstream, x, y)
-assert close(out, np.maximum(x, y)) and close(dx, bx) and close(dy, by), "ties must split the gradient evenly"
-assert check_grad(lambda x, y: Max.apply(x, y), x, y, at_kinks="check")
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 4: `Sigmoid`, saving its output
-#
-# **What to do.** Complete `Sigmoid`, $s = \sigma(x)$.
-#
-# **Approach.** `forward` computes `s = sigmoid(x)` (the safe helper defined at the top),
-# **saves `s`, its output**, and returns it. `backward` reads `s` back: the local gradient is
-# $s(1 - s)$, times the upstream gradient. Saving the output means the backward pass needs no
-# exponential at all: this is what PyTorch's sigmoid does.
-#
-# **Example.** If forward saved `s = 0.25` and the upstream gradient is `2.0`, backward returns
-# `2.0 * 0.25 * (1 - 0.25)`.
-#
-# **Hints.** `s` *is* the sigmoid: in `backward`, do not apply `sigmoid` to it again
-# ($\sigma(s)(1 - \sigma(s))$ is the slope at the wrong point). The test checks that `forward`
-# saves the output.
-
-# %% nbgrader={"grade": false, "grade_id": "sigmoid-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
-class Sigmoid(Function):
-    """s = sigmoid(x), element by element; saves its output s for the backward pass."""
+# %% nbgrader={"grade": false, "grade_id": "tanh-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class Tanh(Function):
+    """t = tanh(x), element by element."""
 
     @staticmethod
     def forward(ctx, x):
         ### BEGIN SOLUTION
-        s = sigmoid(x)
-        ctx.save_for_backward(s)
-        return s
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        return t
         ### END SOLUTION
 
     @staticmethod
-    def backward(ctx, grad_s):
-        """Return dL/dx."""
+    def backward(ctx, grad_t):
+        """Return dL/dx from the upstream gradient grad_t = dL/dt."""
         ### BEGIN SOLUTION
-        (s,) = ctx.saved_tensors
-        return s * (1.0 - s) * grad_s
+        (t,) = ctx.saved_tensors
+        return tanh_backward(grad_t, t)
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-sigmoid-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tanh-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 x = np.array([-2.0, 0.0, 1.5])
 upstream = np.array([2.0, -1.0, 0.5])
 
-# 1. Forward: the output, and it is saved for the backward pass.
-ctx = Context()
-s = Sigmoid.forward(ctx, x)
-assert close(s, sigmoid(x)), f"Sigmoid.forward({x}) returned {s}, expected {sigmoid(x)}"
-assert any(close(saved, sigmoid(x)) for saved in ctx.saved_tensors), (
-    "Sigmoid.forward should save its OUTPUT with ctx.save_for_backward(s): the backward pass "
-    "computes the local gradient s * (1 - s) from it")
+# 1. The forward pass on plain arrays.
+t = Tanh.apply(x)
+assert close(t, np.tanh(x)), f"Tanh.apply({x}) returned {t}, expected {np.tanh(x)}"
 
-# 2. Backward, run by the engine.
-expected = upstream * sigmoid(x) * (1 - sigmoid(x))
-_, (dx,) = backprop(lambda x: Sigmoid.apply(x), upstream, x)
-wrong = upstream * sigmoid(sigmoid(x)) * (1 - sigmoid(sigmoid(x)))
+# 2. The backward pass, run by the engine from a chosen upstream gradient.
+_, (dx,) = backprop(lambda x: Tanh.apply(x), upstream, x)
+_, (expected,) = backprop(course.tanh, upstream, x)
 assert close(dx, expected), (
-    f"with upstream {upstream}, dL/dx should be {expected} but is {dx}"
-    + (": you applied the sigmoid to the saved output again" if close(dx, wrong) else ""))
+    f"with upstream {upstream}, dL/dx should be {expected} (course.tanh) but is {dx}"
+    + (": the saved output was given to tanh again" if close(dx, upstream * (1 - np.tanh(np.tanh(x)) ** 2))
+       else ": tanh_backward wants the gate's OUTPUT, and got its input" if close(dx, upstream * (1 - x ** 2))
+       else ": the upstream gradient grad_t is not passed on" if close(dx, 1 - np.tanh(x) ** 2)
+       else ""))
 
-# 3. Finite differences, and the engine's built-in sigmoid.
-check_grad(lambda x: Sigmoid.apply(x), *random_inputs((2, 3), seed=4))
-_, (built_in,) = backprop(course.sigmoid, upstream, x)
-assert close(dx, built_in)
+# 3. Finite differences, with a random upstream gradient.
+assert check_grad(lambda x: Tanh.apply(x), *random_inputs((2, 3), seed=4))
 
-# %% nbgrader={"grade": true, "grade_id": "test-sigmoid-function-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tanh-function-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(Sigmoid.apply(np.zeros(3))) == (3,)
+assert np.shape(Tanh.apply(np.zeros(3))) == (3,)
 ### BEGIN HIDDEN TESTS
 for seed, shape in enumerate([(), (6,), (3, 4)]):
     (x,) = random_inputs(shape, seed=540 + seed)
-    x = 3 * x
-    check_grad(lambda x: Sigmoid.apply(x), x, seed=seed)
+    x = 2 * x
+    check_grad(lambda x: Tanh.apply(x), x, seed=seed)
     upstream = np.random.default_rng(seed).normal(size=shape)
-    out, (dx,) = backprop(lambda x: Sigmoid.apply(x), upstream, x)
-    _, (built_in,) = backprop(course.sigmoid, upstream, x)
-    assert close(out, sigmoid(x)) and close(dx, built_in)
-assert check_grad(lambda x, y: Sigmoid.apply(x * y + x), *random_inputs((5,), (5,), seed=545))
+    out, (dx,) = backprop(lambda x: Tanh.apply(x), upstream, x)
+    _, (built_in,) = backprop(course.tanh, upstream, x)
+    assert close(out, np.tanh(x)) and close(dx, built_in)
+# saturated: no gradient gets through; and inside a bigger computation
+_, (dx,) = backprop(lambda x: Tanh.apply(x), np.ones(2), np.array([30.0, -30.0]))
+assert close(dx, [0.0, 0.0])
+assert check_grad(lambda x, y: Tanh.apply(x * y + x).sum(), *random_inputs((5,), (5,), seed=545))
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Your `Function`s in a graph
+# ### Exercise 2: `Divide`, on your rule
 #
-# The graph explorer accepts `Function` classes as rules too: here the neuron's multiply, add and
-# sigmoid gates run your `Multiply`, `Add` and `Sigmoid` (forward and backward). Slide the inputs;
-# an edge turns magenta wherever your class disagrees with the engine.
+# **What to do.** Complete `Divide`, the gate $d = x / y$ (element by element), with a `backward`
+# that calls `divide_backward` and returns both gradients, in the order of `forward`'s inputs.
+#
+# **Example.** `Divide.apply(x, x)` is all ones whatever `x` is, so the gradient the engine gives
+# `x` through it must be 0: the two contributions your `backward` returns for the two inputs
+# cancel when the engine adds them. The test checks that too.
+
+# %% nbgrader={"grade": false, "grade_id": "divide-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class Divide(Function):
+    """d = x / y, element by element."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ### BEGIN SOLUTION
+        ctx.save_for_backward(x, y)
+        return x / y
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_d):
+        """Return (dL/dx, dL/dy) from the upstream gradient grad_d = dL/dd."""
+        ### BEGIN SOLUTION
+        x, y = ctx.saved_tensors
+        return divide_backward(grad_d, x, y)
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-divide-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+x, y, upstream = np.array([1.0, -2.0]), np.array([4.0, 0.5]), np.array([1.0, 3.0])
+d = Divide.apply(x, y)
+assert close(d, x / y), f"Divide.apply({x}, {y}) returned {d}, expected {x / y}"
+grads = backprop(lambda x, y: Divide.apply(x, y), upstream, x, y)[1]
+_, expected = backprop(lambda x, y: x / y, upstream, x, y)
+assert close(grads[0], expected[0]) and close(grads[1], expected[1]), (
+    f"with upstream {upstream}, backward should give dL/dx = {expected[0]} and dL/dy = "
+    f"{expected[1]}, but gave {grads[0]} and {grads[1]}"
+    + (": the two gradients come back in the wrong order"
+       if close(grads[0], expected[1]) and close(grads[1], expected[0])
+       else ": divide_backward got x and y the wrong way round"
+       if close(grads[0], backprop(lambda x, y: y / x, upstream, x, y)[1][1]) else ""))
+assert check_grad(lambda x, y: Divide.apply(x, y), *random_inputs((2, 3), (2, 3), seed=2, margin=0.3))
+_, (same,) = backprop(lambda x: Divide.apply(x, x), upstream, y)
+assert close(same, [0.0, 0.0]), f"x / x is constant, so its gradient must be 0, not {same}"
+
+# %% nbgrader={"grade": true, "grade_id": "test-divide-function-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(Divide.apply(np.ones(3), np.ones(3))) == (3,)
+### BEGIN HIDDEN TESTS
+for seed, shape in enumerate([(), (5,), (3, 4)]):
+    x, y = random_inputs(shape, shape, seed=520 + seed, margin=0.3)
+    check_grad(lambda x, y: Divide.apply(x, y), x, y, seed=seed)
+    upstream = np.random.default_rng(seed).normal(size=shape)
+    out, grads = backprop(lambda x, y: Divide.apply(x, y), upstream, x, y)
+    _, built_in = backprop(lambda x, y: x / y, upstream, x, y)
+    assert close(out, x / y) and close(grads[0], built_in[0]) and close(grads[1], built_in[1])
+assert check_grad(lambda x, y: Divide.apply(x, 1.0 + y * y).sum(), *random_inputs((4,), (4,), seed=525))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your gates in a graph
+#
+# The graph explorer accepts `Function` classes as rules: here is the function of assignment 1's
+# last exercise, $f(x, y) = (x\,\sigma(y) + \tanh x) / (1 + (x - y)^2)$, with your `Tanh` and
+# `Divide` (forward and backward) on their gates. Slide the inputs; an edge turns magenta wherever
+# your class disagrees with the engine.
 
 # %%
 from course.widgets import GraphExplorer
 
-GraphExplorer(rules={"multiply": Multiply, "add": Add, "sigmoid": Sigmoid})
+def fan_out_graph(x=0.8, y=-0.4):
+    return (x * y.sigmoid() + x.tanh()) / (1 + (x - y) ** 2)
 
-
-# %% [markdown]
-# ### Exercise 5: `Exp`
-#
-# **What to do.** Complete `Exp`, $e = e^x$.
-#
-# **Approach.** Like the sigmoid, the local gradient is a function of the output: it *is* the
-# output. Save the output in `forward`; in `backward`, multiply it by the upstream gradient.
-#
-# **Example.** If forward saved `e = 2.0` and the upstream gradient is `3.0`, backward returns
-# `3.0 * 2.0`.
-
-# %% nbgrader={"grade": false, "grade_id": "exp-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
-class Exp(Function):
-    """e = exp(x), element by element."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ### BEGIN SOLUTION
-        e = np.exp(x)
-        ctx.save_for_backward(e)
-        return e
-        ### END SOLUTION
-
-    @staticmethod
-    def backward(ctx, grad_e):
-        """Return dL/dx."""
-        ### BEGIN SOLUTION
-        (e,) = ctx.saved_tensors
-        return e * grad_e
-        ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-exp-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x = np.array([-1.0, 0.0, 0.5])
-upstream = np.array([3.0, -1.0, 2.0])
-e = Exp.apply(x)
-assert close(e, np.exp(x)), f"Exp.apply({x}) returned {e}, expected {np.exp(x)}"
-_, (dx,) = backprop(lambda x: Exp.apply(x), upstream, x)
-assert close(dx, upstream * np.exp(x)), (
-    f"with upstream {upstream}, dL/dx should be upstream * exp(x) = {upstream * np.exp(x)}, "
-    f"but is {dx}")
-assert check_grad(lambda x: Exp.apply(x), *random_inputs((2, 3), seed=5))
-
-# %% nbgrader={"grade": true, "grade_id": "test-exp-function-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(Exp.apply(np.zeros(3))) == (3,)
-### BEGIN HIDDEN TESTS
-for seed, shape in enumerate([(), (6,), (3, 4)]):
-    (x,) = random_inputs(shape, seed=550 + seed)
-    check_grad(lambda x: Exp.apply(x), x, seed=seed)
-    upstream = np.random.default_rng(seed).normal(size=shape)
-    out, (dx,) = backprop(lambda x: Exp.apply(x), upstream, x)
-    _, (built_in,) = backprop(course.exp, upstream, x)
-    assert close(out, np.exp(x)) and close(dx, built_in)
-assert check_grad(lambda x: Exp.apply(-x * x).sum(), *random_inputs((4,), seed=555))
-### END HIDDEN TESTS
+GraphExplorer(fan_out_graph, rules={"tanh": Tanh, "divide": Divide})
 
 # %% [markdown]
-# ### Exercise 6: `Square`
+# ## 3. A bigger gate: the sigmoid and the log loss in one
 #
-# **What to do.** Complete `Square`, $q = x^2$.
-#
-# **Approach.** Local gradient $2x$: save the input.
-#
-# **Example.** For `x = 3.0` and upstream gradient `0.5`, backward returns `0.5 * 2 * 3.0`.
-
-# %% nbgrader={"grade": false, "grade_id": "square-function", "locked": false, "schema_version": 3, "solution": true, "task": false}
-class Square(Function):
-    """q = x ** 2, element by element."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ### BEGIN SOLUTION
-        ctx.save_for_backward(x)
-        return x * x
-        ### END SOLUTION
-
-    @staticmethod
-    def backward(ctx, grad_q):
-        """Return dL/dx."""
-        ### BEGIN SOLUTION
-        (x,) = ctx.saved_tensors
-        return 2.0 * x * grad_q
-        ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-square-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x = np.array([3.0, -1.0, 0.5])
-upstream = np.array([0.5, 2.0, -1.0])
-q = Square.apply(x)
-assert close(q, x ** 2), f"Square.apply({x}) returned {q}, expected {x ** 2}"
-_, (dx,) = backprop(lambda x: Square.apply(x), upstream, x)
-assert close(dx, upstream * 2 * x), (
-    f"with upstream {upstream}, dL/dx should be upstream * 2 * x = {upstream * 2 * x}, but is {dx}")
-assert check_grad(lambda x: Square.apply(x), *random_inputs((2, 3), seed=6))
-
-# %% nbgrader={"grade": true, "grade_id": "test-square-function-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(Square.apply(np.ones(3))) == (3,)
-### BEGIN HIDDEN TESTS
-for seed, shape in enumerate([(), (6,), (3, 4)]):
-    (x,) = random_inputs(shape, seed=560 + seed)
-    check_grad(lambda x: Square.apply(x), x, seed=seed)
-    upstream = np.random.default_rng(seed).normal(size=shape)
-    out, (dx,) = backprop(lambda x: Square.apply(x), upstream, x)
-    _, (built_in,) = backprop(lambda x: x ** 2, upstream, x)
-    assert close(out, x ** 2) and close(dx, built_in)
-assert check_grad(lambda x, y: Square.apply(x - y).sum(), *random_inputs((4,), (4,), seed=565))
-### END HIDDEN TESTS
-
-# %% [markdown]
-# Your gates compose with each other and with the built-in ones: the engine chains their
-# `backward` methods. A squared error between a sigmoid neuron's output and a target, built only
-# from your gates:
+# A gate can be any function whose derivative we know, and a bigger gate gives the graph more
+# meaning and the computer less work. The end of section 1's second model, a sigmoid followed by
+# the log loss, is a good candidate: as small gates it is a sigmoid, two logs, a subtraction, two
+# multiplications, two additions and a negation, and it breaks as soon as the model is confidently
+# wrong. The cell below builds it from the engine's small gates, for a sure and right prediction
+# ($q = 2$, target 1) and a very sure and wrong one ($q = 40$, target 0):
 
 # %%
-def neuron_squared_error(w, x, b, t):
-    h = Sigmoid.apply(Add.apply(Multiply.apply(w, x), b))
-    return Square.apply(h - t).sum()
+def sigmoid_then_log_loss(q, t):
+    h = course.sigmoid(q)
+    return -(t * course.log(h) + (1 - t) * course.log(1 - h))
 
-w, x, b = np.array([0.5, -1.5]), np.array([2.0, 0.4]), np.array([0.3, 0.1])
-t = np.array([1.0, 0.0])
-grad_w, grad_b = course.grad(neuron_squared_error, argnums=(0, 2))(w, x, b, t)
-print("dL/dw =", grad_w, " dL/db =", grad_b)
-check_grad(lambda w, b: neuron_squared_error(w, x, b, t), w, b)   # silent: right
+q, t = np.array([2.0, 40.0]), np.array([1.0, 0.0])
+with np.errstate(all="ignore"):          # the log of 0 would warn
+    loss, (grad_q, grad_t) = backprop(sigmoid_then_log_loss, np.ones(2), q, t)
+print("loss:   ", loss)
+print("dL/dq:  ", grad_q)
+print("sigmoid(40.0) == 1.0 in float64:", bool(course.sigmoid(np.array(40.0)) == 1.0))
 
 # %% [markdown]
-# ## 3. The engine: how `.backward()` walks any graph
+# $\sigma(40)$ is so close to 1 that float64 rounds it to exactly 1, so $\log(1 - h)$ is
+# $\log 0$: the loss is infinite and the gradient not a number, although neither truly is: the
+# loss of a very sure, wrong prediction is large but finite, and so is its gradient. One gate that
+# knows the whole formula can do better in both passes.
+#
+# ### Exercise 3: `SigmoidLogLoss`, one gate
+#
+# **What to do.** Complete `SigmoidLogLoss`, the gate
+#
+# $$L = -\bigl(t \log \sigma(q) + (1 - t) \log(1 - \sigma(q))\bigr)$$
+#
+# element by element, for logits `q` and targets `t` in $[0, 1]$ of one shape. Derive both
+# passes yourself:
+#
+# - `forward(ctx, q, t)` returns $L$, finite and accurate for **every** finite `q` (also
+#   $|q| = 1000$), with no warning;
+# - `backward(ctx, grad_L)` returns `(dL/dq, dL/dt)`, each of `q`'s shape, as simple as you can
+#   make them. The target is usually a constant, but the gate must still say how $L$ depends on
+#   it: `check_grad` checks both.
+#
+# **Example.** At $q = 0$ and $t = 1$, $L = \log 2$ and, for an upstream gradient of 1,
+# $\partial L/\partial q = -\tfrac12$.
+#
+# <details><summary>Hint 1</summary>
+#
+# Section 1's flat code `sigmoid_log_loss` computes `grad_h`, then `grad_q = h * (1 - h) * grad_h`.
+# Multiply that out on paper: how much of it is left?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# For the forward pass, write both logs with the softplus $s(v) = \log(1 + e^{v})$:
+# $\log \sigma(q) = -s(-q)$ and $\log(1 - \sigma(q)) = -s(q)$. How are $s(-q)$ and $s(q)$
+# related? numpy's `np.logaddexp(0, v)` computes $s(v)$ without overflow.
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# Once the forward pass is simplified, $L$ is a line in $t$: what is its slope?
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "sigmoid-log-loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class SigmoidLogLoss(Function):
+    """L = -(t log sigmoid(q) + (1 - t) log(1 - sigmoid(q))), element by element; finite for
+    every finite q."""
+
+    @staticmethod
+    def forward(ctx, q, t):
+        ### BEGIN SOLUTION
+        ctx.save_for_backward(q, t)
+        return np.logaddexp(0.0, q) - t * q
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_L):
+        """Return (dL/dq, dL/dt) from the upstream gradient grad_L."""
+        ### BEGIN SOLUTION
+        q, t = ctx.saved_tensors
+        return (sigmoid(q) - t) * grad_L, -q * grad_L
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-sigmoid-log-loss", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def composed(q, t):                        # the same loss from the engine's small gates
+    h = course.sigmoid(q)
+    return -(t * course.log(h) + (1 - t) * course.log(1 - h))
+
+# 1. The example, and moderate logits against the small gates.
+got = SigmoidLogLoss.apply(np.array(0.0), np.array(1.0))
+assert close(got, np.log(2.0)), f"SigmoidLogLoss at q = 0, t = 1 should be log 2, got {got}"
+q, t = np.array([-3.0, -0.5, 0.0, 2.0]), np.array([1.0, 0.0, 0.3, 1.0])
+upstream = np.array([1.0, -2.0, 0.5, 3.0])
+assert close(SigmoidLogLoss.apply(q, t), composed(q, t)), (
+    f"for q = {q} and t = {t} the loss should be {composed(q, t)}, got {SigmoidLogLoss.apply(q, t)}")
+_, (dq, dt) = backprop(lambda q, t: SigmoidLogLoss.apply(q, t), upstream, q, t)
+_, (expected_dq, expected_dt) = backprop(composed, upstream, q, t)
+assert close(dq, expected_dq), (
+    f"dL/dq should be {expected_dq}, got {dq}"
+    + (": every sign is flipped" if close(dq, -expected_dq)
+       else ": the upstream gradient grad_L is not multiplied in" if close(dq, expected_dq / upstream)
+       else ""))
+assert dt is not None and close(dt, expected_dt), (
+    f"dL/dt should be {expected_dt}, got {dt}: the loss depends on t too")
+assert check_grad(lambda q, t: SigmoidLogLoss.apply(q, t), *random_inputs((2, 3), (2, 3), seed=5))
+
+# 2. Huge logits, sure and right or sure and wrong: finite, and accurate.
+q, t = np.array([1000.0, -1000.0, 40.0, -40.0]), np.array([0.0, 0.0, 0.0, 1.0])
+with np.errstate(over="raise", divide="raise", invalid="raise"):
+    try:
+        loss = SigmoidLogLoss.apply(q, t)
+        _, (dq, _) = backprop(lambda q, t: SigmoidLogLoss.apply(q, t), np.ones(4), q, t)
+    except FloatingPointError as error:
+        raise AssertionError(f"SigmoidLogLoss at q = {q} overflows or takes the log of 0 "
+                             f"({error}): simplify the forward pass (see the hints)") from None
+assert close(loss, [1000.0, 0.0, 40.0, 40.0], tol=1e-12), f"the losses at q = {q}, t = {t} should be about [1000, 0, 40, 40], got {loss}"
+assert close(dq, [1.0, 0.0, 1.0, -1.0], tol=1e-12), f"dL/dq at q = {q}, t = {t} should be about [1, 0, 1, -1], got {dq}"
+
+# %% nbgrader={"grade": true, "grade_id": "test-sigmoid-log-loss-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(SigmoidLogLoss.apply(np.zeros(3), np.ones(3))) == (3,)
+### BEGIN HIDDEN TESTS
+rng = np.random.default_rng(560)
+for seed, shape in enumerate([(), (6,), (3, 4)]):
+    (q,) = random_inputs(shape, seed=560 + seed)
+    t = rng.uniform(size=shape)                  # soft targets too
+    check_grad(lambda q, t: SigmoidLogLoss.apply(q, t), 3 * q, t, seed=seed)
+    assert close(SigmoidLogLoss.apply(3 * q, t), composed(3 * q, t))
+# inside a model: a neuron's log loss, summed over a batch
+w, x, b = random_inputs((5,), (5,), (5,), seed=565)
+labels = (rng.uniform(size=5) > 0.5).astype(float)
+assert check_grad(lambda w, b: SigmoidLogLoss.apply(w * x + b, labels).sum(), w, b)
+# far out: no warning, no overflow, the right limits
+q = np.array([-800.0, -60.0, 60.0, 800.0])
+with np.errstate(over="raise", divide="raise", invalid="raise"):
+    loss = SigmoidLogLoss.apply(q, np.full(4, 0.25))
+    _, (dq, dt) = backprop(lambda q, t: SigmoidLogLoss.apply(q, t), np.full(4, 2.0), q, np.full(4, 0.25))
+assert close(loss, [200.0, 15.0, 45.0, 600.0], tol=1e-12)
+assert close(dq, [-0.5, -0.5, 1.5, 1.5], tol=1e-12) and close(dt, -2.0 * q)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4. The engine: how `.backward()` walks any graph
 #
 # The gates know their local rules. What does the engine do with them? Given the output node
 # (the **root**), it must give every node its gradient $\partial\,\text{root}/\partial\,\text{node}$:
@@ -628,10 +543,10 @@ check_grad(lambda w, b: neuron_squared_error(w, x, b, t), w, b)   # silent: righ
 # 2. visit the nodes from the root back towards the inputs and, at each node, send
 #    *local gradient × upstream gradient* to each of its inputs (its **parents**);
 # 3. when a value feeds several gates (**fan-out**, the copy gate of assignment 1), it receives
-#    one contribution per use, and they must be **added**: `parent.grad += ...`, never `=`.
+#    one contribution per use, and they must be **added**, never overwritten.
 #
 # The figure shows a graph with fan-out: $x = a b$ feeds both a multiply gate and an add gate,
-# and the two paths meet again at the output (a "diamond"). Next to it, $x \cdot x$: one gate
+# and the two paths meet again at the output (a "diamond"). Next to it, $u \cdot u$: one gate
 # that uses the same value twice.
 
 # %%
@@ -663,21 +578,17 @@ print(f"u * u: u.grad = {u.data:g} + {u.data:g} = {u.grad:g}  (d u^2/du = 2u)")
 # each of those sends one to $x$ (the two orange numbers on the arrows leaving $x$). $x$'s
 # gradient is their **sum**. Two consequences for the engine:
 #
-# - **Accumulate.** With `x.grad = ...` the second contribution would overwrite the first.
+# - **Accumulate.** If the second contribution replaced the first, $x$ would keep only one path.
 #   With `u * u` it is the same: the gate has two inputs that happen to be the same node.
 # - **Order.** $x$ may pass its gradient on to $a$ and $b$ only *after* both contributions have
 #   arrived, that is, after every gate that uses $x$ has been visited. We need an order in which
 #   every node comes **after all the nodes that use it**.
 #
 # An order in which every node comes after its parents (its inputs) is a **topological order**;
-# read backwards, every node comes after all the nodes that use it. So the engine:
-#
-# 1. lists the graph's nodes in topological order (inputs first, root last),
-# 2. sets every gradient to 0 and the root's to 1,
-# 3. walks the list **backwards**, and at each node adds *local × upstream* into each parent.
-#
-# You will write both parts for this small node class. Each gate computes its local gradients in
-# the forward pass (as `course.Value` does), so the backward pass only multiplies and adds:
+# read backwards, every node comes after all the nodes that use it. You will write both halves
+# of the engine for the small node class below: the order, then the backward pass over it. Each
+# gate computes its local gradients in the forward pass (as `course.Value` does), so the backward
+# pass only multiplies and adds.
 
 # %% nbgrader={"grade": false, "grade_id": "node-class", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class Node:
@@ -743,14 +654,10 @@ def as_node(x):
 
 
 # %% [markdown]
-# ### Exercise 7: `topological_order`
+# ### A topological order, recursively
 #
-# **What to do.** Complete `topological_order(root)`: return a list of every node that `root`
-# depends on (including `root` and the leaves), **each exactly once**, every node **after all of
-# its parents**, so that `root` comes last.
-#
-# **Approach.** Depth-first search: a node is appended to the list once all of its parents have
-# been appended. Written recursively, it is short:
+# Depth-first search gives a topological order: a node is appended to the list once all of its
+# parents have been appended. Written recursively, it is short:
 
 # %%
 def topological_order_recursive(root):
@@ -801,37 +708,54 @@ except RecursionError as error:
 # So write it **iteratively**, with your own stack (a Python list) instead of the call stack.
 # A list has no depth limit.
 #
-# **Hints.**
-# - Push `(node, parents_done)` pairs. Pop a pair: if `parents_done` is true, all of the node's
-#   parents are already in the list, so append the node. Otherwise, if the node was not visited
-#   yet, mark it visited, push `(node, True)` *back*, then push `(parent, False)` for each parent:
-#   they are popped (and finished) before the node comes up again.
-# - Keep the visited nodes in a `set` (nodes are hashable): without it, a node that fans out is
-#   listed once per use, and a graph of repeated diamonds takes exponential time.
-# - Example: for `x = a * b` and `root = x * x + a`, one valid order is
-#   `[a, b, x, x * x, root]` (`a, b` may come in either order). The recursive version above
-#   prints another valid one.
+# ### Exercise 4: `topological_order`
+#
+# **What to do.** Complete `topological_order(root)`: return a list of every node that `root`
+# depends on (`root` and the leaves included), **each exactly once**, every node **after all of
+# its parents**, so that `root` comes last. It must work for graphs of any depth (thousands of
+# gates in a row) and with any amount of sharing: diamonds, a value used by many gates, a gate
+# that uses one value twice (`u * u` has the parents `(u, u)`).
+#
+# **Example.** For `x = a * b` and `root = x * x + a`, one valid order is `[a, b, x, x * x, root]`
+# (`a, b` may come in either order). The recursive version above prints another valid one.
+#
+# <details><summary>Hint 1</summary>
+#
+# In the recursive version, each unfinished call of `visit` waits for its parents and then
+# appends its node. What does the call stack remember for each of them that a plain stack of
+# nodes would forget?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# When you take a node off your stack, you must know whether its parents are already in the
+# list. Two ways: put the node on the stack twice (once "to expand", once "to append"), or keep
+# with it how far through its parents you are. And what stops a node that fans out from being
+# expanded, and listed, once per use?
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# A stack of 12 diamonds (`y = y * 0.5 + y * 0.25`, twelve times) has $2^{12}$ paths from the
+# root to `x`. Does your walk follow paths, or visit nodes?
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "topological-order", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def topological_order(root):
     """Every node that `root` depends on (root and the leaves included), each exactly once,
     every node after all of its parents; `root` last. Iterative: works for any depth."""
     ### BEGIN SOLUTION
-    order, visited = [], set()
-    stack = [(root, False)]
+    listed, seen = [], set()
+    stack = [(root, False)]            # (node, are its parents listed already?)
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in node.parents:
-            if parent not in visited:
-                stack.append((parent, False))
-    return order
+        node, expanded = stack.pop()
+        if expanded:
+            listed.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((parent, False) for parent in node.parents if parent not in seen)
+    return listed
     ### END SOLUTION
 
 
@@ -862,8 +786,37 @@ def check_topological_order(order, root):
     return True
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-topological-order", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# 1. The example: x = a * b used twice, and a used twice.
+class CountingNode(Node):
+    """A Node that counts how often any node's parents are read."""
+
+    reads = 0
+
+    @property
+    def parents(self):
+        CountingNode.reads += 1
+        return self._parents
+
+    @parents.setter
+    def parents(self, value):
+        self._parents = value
+
+
+def parent_reads_per_node(n):
+    """How often topological_order reads a node's parents, per node, on a stack of n diamonds
+    (each level: y -> y * 0.5 and y * 0.25 -> their sum). A walk that visits nodes reads each
+    node's parents a few times at most; one that follows paths reads them about 2**n times."""
+    y = CountingNode(0.3, label="x")
+    for _ in range(n):
+        left = CountingNode(0.5 * y.value, (y,), (0.5,), "*")
+        right = CountingNode(0.25 * y.value, (y,), (0.25,), "*")
+        y = CountingNode(left.value + right.value, (left, right), (1.0, 1.0), "+")
+    CountingNode.reads = 0
+    topological_order(y)
+    return CountingNode.reads / (3 * n + 1)
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-topological-order", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# 1. The example: x = a * b used twice by one gate, and a used twice.
 a, b = Node(2.0, label="a"), Node(-1.5, label="b")
 x = a * b
 root = x * x + a
@@ -873,21 +826,32 @@ check_topological_order(order, root)
 # 2. A single leaf is its own order.
 assert topological_order(a) == [a], "the order of a graph with one node is [that node]"
 
-# 3. A chain of 5000 gates: too deep for recursion.
+# 3. Shared subexpressions: p feeds three gates, q two, and the two meet again.
+p = a * b
+q = p + a
+shared = (p * q) * (p + q) + p.tanh()
+check_topological_order(topological_order(shared), shared)
+
+# 4. A chain of 5000 gates: too deep for recursion.
 _, deep = deep_chain(5000)
 try:
     order = topological_order(deep)
 except RecursionError:
     raise AssertionError("RecursionError on a chain of 5000 gates: write topological_order "
-                         "with an explicit stack instead of recursion (see the hints)") from None
+                         "with an explicit stack instead of recursion") from None
 check_topological_order(order, deep)
 assert len(order) == 5001
 
-# %% nbgrader={"grade": true, "grade_id": "test-topological-order-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-topological-order-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
 assert len(topological_order(Node(1.0) * 2.0)) == 3
 ### BEGIN HIDDEN TESTS
-# first a small diamond: a node used by two gates is listed once
+# first: does the walk visit nodes, or follow paths? (2**16 paths through 49 nodes)
+reads = parent_reads_per_node(16)
+assert reads < 10, (f"on a stack of 16 diamonds topological_order read each node's parents "
+                    f"{reads:.0f} times: it follows every path (2**16 of them) instead of "
+                    f"expanding each node once")
+# a small diamond: a node used by two gates is listed once
 a = Node(1.5, label="a")
 small = (a * 2.0) * (a + 1.0)
 check_topological_order(topological_order(small), small)
@@ -908,38 +872,54 @@ for _ in range(12):
     y = y * 0.5 + y * 0.25
 check_topological_order(topological_order(y), y)
 # deep: a chain of 10000 gates, then a deep chain with fan-out at every step
-_, deep = deep_chain(10000)
-check_topological_order(topological_order(deep), deep)
 x = Node(0.1, label="x")
 y = x
 for _ in range(3000):
     y = y * y.sigmoid()
-assert check_topological_order(topological_order(y), y)
+try:
+    _, deep = deep_chain(10000)
+    check_topological_order(topological_order(deep), deep)
+    assert check_topological_order(topological_order(y), y)
+except RecursionError:
+    raise AssertionError("RecursionError on a deep graph: topological_order must not recurse") from None
+assert topological_order(x) == [x]
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 8: `backward`
+# ### Exercise 5: `backward`
 #
 # **What to do.** Complete `backward(root)`: afterwards, every node of root's graph holds
-# `node.grad` $= \partial\,\text{root}/\partial\,\text{node}$ (and `root.grad == 1`).
+# `node.grad` $= \partial\,\text{root}/\partial\,\text{node}$, and `root.grad == 1`. Use your
+# `topological_order`. Each call computes the gradients afresh, like `course.Value.backward`
+# (and unlike PyTorch, see section 2): whatever the nodes' `.grad` held before, from an earlier
+# call on this root or on another node of the graph, must not change the result.
 #
-# **Approach.** Four steps:
-# 1. list the nodes with your `topological_order`;
-# 2. **reset**: set every listed node's gradient to 0, so that nothing of an earlier backward
-#    pass leaks into this one (calling `backward` twice gives the same gradients, as with
-#    `course.Value`);
-# 3. **seed**: the root's gradient is 1;
-# 4. walk the list **backwards**; at each node, for each parent, **add** local gradient × this
-#    node's gradient into the parent's gradient.
+# **Example.** For the diamond of the figure above (`x = a * b`, `out = (c * x) * (x + d)`, with
+# its numbers), `backward(out)` gives `a`, `b`, `c`, `d` and `x` the orange gradients drawn
+# there.
 #
-# **Example.** For `x = a * b`, `out = (c * x) * (x + d)` with the numbers of the diamond figure
-# above, your `backward(out)` must give `a`, `b`, `c`, `d` and `x` the gradients drawn there.
+# **How it is tested.** `compare_with_engine` (below the solution cell) runs your `backward` and
+# `check_traversal(root)`, which recomputes every node's gradient from the local gradients and,
+# when yours differ, names the likely mistake (a contribution overwritten at fan-out, a missing
+# seed, a walk in the wrong direction, ...).
 #
-# **Hints.** `zip(node.parents, node.local_grads)` pairs each parent with its local gradient;
-# `reversed(order)` walks a list backwards. Each of the four steps matters, and the tests check
-# each: `=` instead of `+=` loses contributions at fan-out; walking the list forwards passes
-# gradients on before they are complete; without the reset a second call adds onto the first;
-# without the seed everything stays 0.
+# <details><summary>Hint 1</summary>
+#
+# When may a node pass its gradient on to its parents, and in which direction through the
+# topological order does that hold for every node?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# `x` in the diamond receives one contribution from each gate that uses it. What must the second
+# one do to the first? Think of `u * u` too: both contributions arrive from the same gate.
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# What do the nodes' `.grad` hold when `backward` starts, the second time it is called? What do
+# they have to hold before the first contribution arrives, and what does the root's have to be?
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def backward(root):
@@ -947,11 +927,11 @@ def backward(root):
 
     Gradients are recomputed from zero on each call."""
     ### BEGIN SOLUTION
-    order = topological_order(root)
-    for node in order:
-        node.grad = 0.0
-    root.grad = 1.0
-    for node in reversed(order):
+    nodes = topological_order(root)
+    for node in nodes:
+        node.grad = 0.0               # forget every earlier call
+    root.grad = 1.0                   # the seed
+    for node in reversed(nodes):      # a node is complete before its parents are reached
         for parent, local in zip(node.parents, node.local_grads):
             parent.grad += local * node.grad
     ### END SOLUTION
@@ -978,7 +958,7 @@ def compare_with_engine(recipe, *numbers):
             f"{value.grad:.6g} with course.Value")
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 def chain(a, b, c):
     return (a * b + c).tanh()
 
@@ -989,9 +969,13 @@ def diamond(a, b, c, d):           # the figure above: x = a * b fans out
 def square(u):                     # one gate uses u twice
     return u * u
 
+def shared(a, b):                  # a used three times, by different gates
+    return (a * b + a).sigmoid() * a
+
 compare_with_engine(chain, 0.5, -1.2, 0.3)
 compare_with_engine(diamond, 2.0, -1.5, 0.5, 1.0)
 compare_with_engine(square, 1.5)
+compare_with_engine(shared, 0.7, -0.4)
 
 # Calling backward twice gives the same gradients (they are recomputed from zero).
 a, b, c, d = (Node(v) for v in (2.0, -1.5, 0.5, 1.0))
@@ -1001,16 +985,17 @@ first = [a.grad, b.grad, c.grad, d.grad]
 backward(out)
 assert close([a.grad, b.grad, c.grad, d.grad], first), (
     f"a second backward(out) changed the gradients from {first} to {[a.grad, b.grad, c.grad, d.grad]}: "
-    f"set every node's grad to 0 before seeding the root")
+    f"what did the nodes' grad hold when the second call started?")
 
-# %% nbgrader={"grade": true, "grade_id": "test-backward-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-backward-hidden", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
 leaf = Node(3.0)
 backward(leaf * 2.0)
 assert close(leaf.grad, 2.0)
 ### BEGIN HIDDEN TESTS
-def shared(a, b):                  # a used three times, by different gates
-    return (a * b + a).sigmoid() * a
+def shared_deeper(a, b):           # a used four times, b twice, across two levels
+    p = a * b
+    return ((p + a).sigmoid() * a + p.tanh()) * (b - a)
 
 def neuron_log_loss(w0, x0, w1, x1, w2):
     h = (w0 * x0 + w1 * x1 + w2).sigmoid()
@@ -1025,8 +1010,11 @@ def tangled(a, b, c):
 def cube(u):
     return u * u * u
 
+# the deep graphs below have fan-out at every level: a walk that follows paths would never end
+assert parent_reads_per_node(16) < 10, "topological_order follows every path: see its tests"
+
 rng = np.random.default_rng(800)
-compare_with_engine(shared, 0.7, -0.4)
+compare_with_engine(shared_deeper, 0.7, -0.4)
 compare_with_engine(cube, -1.3)
 for trial in range(3):
     compare_with_engine(neuron_log_loss, *rng.normal(size=5))
@@ -1051,8 +1039,11 @@ def deep_fan_out(x):
         x = x * 0.999 + x * x * 0.001
     return x
 
-compare_with_engine(deep_tanh, 0.5)
-compare_with_engine(deep_fan_out, 0.8)
+try:
+    compare_with_engine(deep_tanh, 0.5)
+    compare_with_engine(deep_fan_out, 0.8)
+except RecursionError:
+    raise AssertionError("RecursionError on a deep graph: the backward pass must not recurse") from None
 
 # a leaf on its own
 leaf = Node(4.0)
@@ -1080,7 +1071,7 @@ assert close([a.grad, b.grad, c.grad, mid.grad], [values[0].grad, values[1].grad
 # for a log loss, with no new gradient code, and compares both with `course.Value`.
 
 # %%
-numbers = {"w0": 0.5, "x0": 2.0, "w1": -1.5, "x1": 0.4, "w2": 0.3}
+numbers = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}   # the lecture's
 
 def neuron(w0, x0, w1, x1, w2):
     return (w0 * x0 + w1 * x1 + w2).sigmoid()
@@ -1104,15 +1095,18 @@ for model in (neuron, neuron_with_log_loss):
 #   backward pass. A **modular** design gives each gate its own forward and local backward, and
 #   lets one engine apply the chain rule to whatever graph the forward pass recorded.
 # - A `Function` gate: `forward(ctx, ...)` computes the output and saves what the backward pass
-#   needs with `ctx.save_for_backward` (the inputs, or the output when that is cheaper, as for
-#   sigmoid and exp); `backward(ctx, grad)` returns one gradient per input, local × upstream.
-#   This is exactly `torch.autograd.Function`.
+#   needs with `ctx.save_for_backward` (the inputs, or the output when the rule is written with
+#   it, as for tanh and sigmoid); `backward(ctx, grad)` returns one gradient per input, local ×
+#   upstream, and can simply call a rule written once. This is exactly `torch.autograd.Function`.
+# - A **bigger gate** can be better than the small ones it replaces: the sigmoid and the log
+#   loss in one have a backward pass simpler than any of their parts, and a forward pass that
+#   never overflows.
 # - The engine's backward pass: a **topological order** (every node after its parents), walked
 #   in **reverse**, from a **seed** of 1 at the root, with gradients **reset** first and
-#   **accumulated** (`+=`) at fan-out (diamonds, shared values, `x * x`).
-# - Build the order **iteratively**: recursion is as deep as the graph and Python stops at about
-#   a thousand nested calls.
+#   **accumulated** at fan-out (diamonds, shared values, `u * u`). Build the order
+#   **iteratively** and visit each node once: recursion is as deep as the graph, and following
+#   paths instead of nodes takes exponential time.
+# - This engine **recomputes** on every `backward()`; PyTorch **adds** into the leaves' `.grad`,
+#   which is why PyTorch code calls `zero_grad()` before each backward pass.
 #
-# `course.Value.backward` (in `course/value.py`) is the same algorithm you just wrote: open it
-# and compare. Next come vectors and matrices, where the gradient of each input has that input's
-# shape.
+# Next come vectors and matrices, where the gradient of each input has that input's shape.

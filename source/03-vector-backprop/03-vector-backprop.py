@@ -9,6 +9,9 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # 03 · Backprop with vectors: Jacobians and vector-Jacobian products
 #
+# **31 points**, in 9 exercises. Each exercise has a visible test right after it (it tells you what
+# is wrong, and why) and hidden tests that check more shapes and edge cases when your work is graded.
+#
 # So far every wire of a computational graph carried one number. In a real network the wires carry
 # vectors (and matrices, next time). This notebook answers three questions:
 # what is "the derivative" of a function that takes and returns vectors, why does the backward pass
@@ -18,16 +21,25 @@
 # - the three kinds of derivative: a number, a gradient (which has the shape of $x$), a Jacobian;
 # - the two ways of laying out a Jacobian, and why the lecture's layout writes the chain rule as
 #   $\frac{\partial L}{\partial x} = \frac{\partial y}{\partial x}\frac{\partial L}{\partial y}$;
-# - ReLU's sparse Jacobian, and the one-line mask that replaces it;
-# - backward rules (**vector-Jacobian products**, VJPs) for element-wise functions, for `sum` and
-#   `mean`, and for `softmax`, whose Jacobian is *not* diagonal;
-# - how a whole Jacobian is rebuilt from VJPs, one row at a time (what `course.jacrev` does);
-# - what the Jacobian costs in memory compared with a VJP, measured.
+# - ReLU's sparse Jacobian, and why the backward pass never builds it;
+# - **one** construction that turns any element-wise function's local derivative into its backward
+#   rule (a **vector-Jacobian product**, VJP), used for the rules of 01 and for three functions
+#   whose derivatives you work out yourself;
+# - the backward rules of reductions (`sum`, `mean`), of softmax (whose Jacobian is *not*
+#   diagonal), of a norm and of a log-sum-exp, derived by you from the chain rule;
+# - how a whole Jacobian is rebuilt from VJPs, one row at a time (what `course.jacrev` does), and
+#   what it costs in memory compared with a VJP.
+#
+# **A convention, the same as in 01 and 02.** A backward rule receives the upstream gradient and
+# what the forward pass saved: its input `x` and its output `y`. When the local derivative can be
+# written with the output (the sigmoid's $\sigma(1 - \sigma)$), the rule uses `y` and computes
+# nothing again.
 #
 # In the figures, forward values are blue and gradients orange.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import time
+import warnings
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -162,31 +174,35 @@ except ValueError:
           f"{dL_dy.shape}:\n    J has {J.shape[1]} columns but dL/dy has {dL_dy.size} entries.")
 
 
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-relu-jacobian", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 3. ReLU: a sparse Jacobian
 #
-# ReLU works element by element: $y_i = \max(0, x_i)$. Output $i$ depends on input $i$ only, so
-# $\partial y_i / \partial x_j = 0$ whenever $i \ne j$: the Jacobian is **diagonal** (and so the same
-# in both layouts). On the diagonal sits ReLU's slope: 1 where $x_i > 0$, 0 where $x_i < 0$. At
-# $x_i = 0$ ReLU has a kink; like the lecture (and PyTorch), we use slope 0 there.
+# ReLU works element by element: $y_i = \max(0, x_i)$. The lecture's example is $x = (1, -2, 3, -1)$
+# with the upstream gradient $\frac{\partial L}{\partial y} = (4, -1, 5, 9)$. Before any formula, ask
+# of each pair (output $y_i$, input $x_j$): if $x_j$ moves a little, does $y_i$ move, and by how
+# much? At $x_i = 0$ ReLU has a kink (no derivative); like the lecture and PyTorch, the course uses
+# slope 0 there.
 #
-# We follow the lecture's example: $x = (1, -2, 3, -1)$ and the upstream gradient
-# $\frac{\partial L}{\partial y} = (4, -1, 5, 9)$.
+# ### Exercise 1: ReLU's Jacobian, `relu_jacobian(x)` (2 points)
 #
-# ### Exercise 1: ReLU's Jacobian, `relu_jacobian(x)`
+# **What to do.** Return the Jacobian of ReLU at a 1-D float array `x` of length $n$: an $n \times n$
+# float array with `J[i, j]` $= \partial y_i / \partial x_j$ (numerator layout, as `course.jacrev`).
+# Slope 0 at the kink.
 #
-# **What to do.** Return the Jacobian of ReLU at a 1-D array `x` of length $n$: an $n \times n$
-# float array with `J[i, j]` $= \partial y_i / \partial x_j$.
+# **Example.** `relu_jacobian(np.array([2.0, -1.0, 0.0]))` has shape (3, 3), and exactly one of its
+# nine entries is not zero.
 #
-# **Approach.** Work out the slope of each element (1 or 0), then place these slopes on the diagonal
-# of an otherwise zero matrix.
+# <details><summary>Hint 1</summary>
 #
-# **Example.** `relu_jacobian(np.array([2.0, -1.0]))` is `[[1, 0], [0, 0]]`.
+# Does $y_1$ change when $x_2$ moves? What does your answer say about every entry off the diagonal?
+# </details>
 #
-# **Hints.**
-# - `x > 0` is a boolean array; `.astype(float)` turns it into ones and zeros.
-# - `np.diag(v)` builds a square matrix with the vector `v` on its diagonal.
-# - Slope 0 at `x == 0` exactly: use `>`, not `>=`.
+# <details><summary>Hint 2</summary>
+#
+# On the diagonal sits the slope of ReLU at each $x_i$, 1 or 0: a vector of length $n$ that becomes
+# the diagonal of an $n \times n$ matrix of zeros (numpy has a function that builds exactly that).
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "relu-jacobian", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def relu_jacobian(x):
@@ -200,44 +216,51 @@ def relu_jacobian(x):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-relu-jacobian", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# The lecture's example: x = (1, -2, 3, -1).
+# The lecture's example, x = (1, -2, 3, -1); the expected matrix comes from the engine.
 x = np.array([1.0, -2.0, 3.0, -1.0])
 J = relu_jacobian(x)
-expected = np.array([[1.0, 0.0, 0.0, 0.0],
-                     [0.0, 0.0, 0.0, 0.0],
-                     [0.0, 0.0, 1.0, 0.0],
-                     [0.0, 0.0, 0.0, 0.0]])
+expected = course.jacrev(course.relu)(x)
+assert np.shape(J) != x.shape, (
+    "relu_jacobian returned a vector of length 4: the slopes alone. The Jacobian is a 4 x 4 matrix "
+    "(one row per output, one column per input) with the slopes on its diagonal.")
 assert np.shape(J) == (4, 4), (
     f"For x of length 4 the Jacobian is 4 x 4 (one row per output, one column per input), "
     f"but relu_jacobian returned shape {np.shape(J)}.")
+if np.allclose(J, np.diag(np.maximum(x, 0.0))):
+    raise AssertionError("relu_jacobian holds ReLU's values, relu(x), on its diagonal: the Jacobian "
+                         "holds its slopes, dy_i/dx_i (how fast y_i moves when x_i moves).")
 assert np.allclose(J, expected), (
     f"relu_jacobian({x}) should be\n{expected}\nbut is\n{np.asarray(J)}\n"
-    f"Slope 1 on the diagonal where x > 0, 0 everywhere else.")
-# The engine builds the same matrix, one backward pass per output (section 7).
-assert np.allclose(J, course.jacrev(course.relu)(x)), "relu_jacobian disagrees with course.jacrev(course.relu)"
+    f"Row i holds the derivatives of y_i with respect to every x_j: y_i depends on x_i only.")
+J0 = relu_jacobian(np.array([0.0, 2.0]))
+assert np.allclose(J0, [[0.0, 0.0], [0.0, 1.0]]), (
+    f"At x = 0 ReLU has a kink, and the course uses slope 0 there (the lecture and PyTorch do too): "
+    f"relu_jacobian([0, 2]) should be [[0, 0], [0, 1]], got\n{np.asarray(J0)}")
 
-# %% nbgrader={"grade": true, "grade_id": "test-relu-jacobian-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-relu-jacobian-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
 assert np.shape(relu_jacobian(np.ones(2))) == (2, 2)
 ### BEGIN HIDDEN TESTS
 for n, seed in [(1, 1), (5, 2), (9, 3)]:
     (x,) = random_inputs((n,), seed=seed)
-    J = relu_jacobian(x.copy())
+    before = x.copy()
+    J = relu_jacobian(x)
     assert np.shape(J) == (n, n), f"relu_jacobian of a length-{n} x must have shape ({n}, {n}), got {np.shape(J)}"
     assert np.allclose(J, course.jacrev(course.relu)(x)), (
         f"relu_jacobian({x}) disagrees with the engine's Jacobian:\n{np.asarray(J)}")
+    assert np.array_equal(x, before), "relu_jacobian changed x in place"
 x = np.array([0.0, 2.5, 0.0, -0.5])
 J = relu_jacobian(x)
 assert np.allclose(J, np.diag([0.0, 1.0, 0.0, 0.0])), (
     f"At x = 0 ReLU is flat by our convention (slope 0): relu_jacobian({x}) should be "
-    f"diag(0, 1, 0, 0), got\n{np.asarray(J)}\nUse x > 0, not x >= 0.")
+    f"diag(0, 1, 0, 0), got\n{np.asarray(J)}")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-relu-downstream", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # With the Jacobian, the downstream gradient is one matrix-vector product,
 # $\frac{\partial L}{\partial x} = J^T \frac{\partial L}{\partial y}$. The cell below computes it for the
-# lecture's numbers and draws the whole backward step: the forward input, the Jacobian, the upstream
-# gradient that arrives, and the downstream gradient that leaves.
+# lecture's numbers with your Jacobian, and draws the whole backward step: the forward input, the
+# Jacobian, the upstream gradient that arrives, and the downstream gradient that leaves.
 
 # %%
 x = np.array([1.0, -2.0, 3.0, -1.0])
@@ -266,95 +289,25 @@ plt.show()
 # $$\left(\frac{\partial L}{\partial x}\right)_i =
 # \begin{cases} \left(\frac{\partial L}{\partial y}\right)_i & \text{if } x_i > 0\\ 0 & \text{if } x_i \le 0\end{cases}$$
 #
-# This is an **implicit** use of the Jacobian: we know its structure, so we apply it without building it.
+# This is an **implicit** use of the Jacobian: we know its structure, so we apply it without building
+# it. Note where the mask comes from: the forward pass (is the gate open?), never the sign of the
+# gradient.
 #
-# ### Exercise 2: ReLU's backward rule without a Jacobian, `relu_vjp(upstream, x)`
-#
-# **What to do.** Return $\frac{\partial L}{\partial x}$ for $y = \mathrm{relu}(x)$, given the
-# upstream gradient $\frac{\partial L}{\partial y}$ and the forward input `x`. Both have the same
-# shape, which can be any shape (a vector, a matrix, ...). Do not build a Jacobian.
-#
-# **Approach.** Make a mask from the *forward input* `x` (where does ReLU let the signal through?)
-# and use it to keep or zero each element of `upstream`.
-#
-# **Example.** With the lecture's numbers the result is the downstream gradient printed above.
-#
-# **Hints.**
-# - `upstream * (x > 0)` multiplies by ones and zeros; `np.where(x > 0, upstream, 0.0)` does the same.
-# - The mask comes from `x`, not from `upstream`: the sign of a gradient says nothing about whether
-#   the gate was open.
-# - At `x == 0` the result must be 0.
-
-# %% nbgrader={"grade": false, "grade_id": "relu-vjp", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def relu_vjp(upstream, x):
-    """dL/dx for y = relu(x): upstream (dL/dy) where x > 0, 0 where x <= 0. The shape of x."""
-    ### BEGIN SOLUTION
-    return upstream * (x > 0)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-relu-vjp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# The lecture's example.
-x = np.array([1.0, -2.0, 3.0, -1.0])
-upstream = np.array([4.0, -1.0, 5.0, 9.0])
-got = relu_vjp(upstream, x)
-expected = np.array([4.0, 0.0, 5.0, 0.0])     # the lecture's answer
-assert np.shape(got) == x.shape, f"relu_vjp must return an array of x's shape {x.shape}, got shape {np.shape(got)}"
-assert np.allclose(got, expected), (
-    f"relu_vjp(upstream={upstream}, x={x}) should be {expected}, got {got}.\n"
-    f"Keep upstream where x > 0 (the gate was open) and put 0 where x <= 0.")
-# Against finite differences, on a 3 x 4 matrix with a random upstream gradient.
-(x,) = random_inputs((3, 4), seed=0)
-check_vjp(course.relu, relu_vjp, x)
-# A backward rule must not change its inputs: other gates may still need them.
-x_before, upstream_before = x.copy(), -x
-upstream = upstream_before.copy()
-relu_vjp(upstream, x)
-assert np.array_equal(x, x_before) and np.array_equal(upstream, upstream_before), (
-    "relu_vjp changed x or upstream in place: build a new array instead (e.g. upstream * (x > 0))")
-
-# %% nbgrader={"grade": true, "grade_id": "test-relu-vjp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(relu_vjp(np.ones(2), np.ones(2))) == (2,)
-### BEGIN HIDDEN TESTS
-for shape, seed in [((1,), 11), ((7,), 12), ((4, 5), 13), ((2, 3, 2), 14)]:
-    (x,) = random_inputs(shape, seed=seed)
-    check_vjp(course.relu, relu_vjp, x, seed=seed)
-x = np.array([0.0, 1.0, -1.0, 0.0])
-upstream = np.array([2.0, 3.0, 4.0, -5.0])
-got = relu_vjp(upstream, x)
-assert np.allclose(got, [0.0, 3.0, 0.0, 0.0]), (
-    f"At x = 0 ReLU is flat (slope 0), so no gradient passes: relu_vjp({upstream}, {x}) should be "
-    f"[0, 3, 0, 0], got {got}. Use x > 0, not x >= 0.")
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### ReLU's gradient as bars
-#
-# Your `relu_vjp`, on a random vector: the upstream gradient, the mask where $x > 0$, and what gets
-# through. Slide the shift to move $x$ across zero and watch entries switch off.
-
-# %%
-from course.widgets import ReluGradients
-
-ReluGradients(relu_vjp=relu_vjp)
-
-# %% [markdown] nbgrader={"grade": false, "grade_id": "md-elementwise", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 4. Every element-wise function works the same way
 #
-# ReLU is not special. Any function applied element by element, $y_i = f(x_i)$ (sigmoid, tanh, exp, ...),
-# has a **diagonal** Jacobian, $\mathrm{diag}(f'(x))$, so its VJP is
+# ReLU is not special. Any function applied element by element, $y_i = f(x_i)$, has a **diagonal**
+# Jacobian: output $i$ depends on input $i$ alone, and the diagonal holds the local derivatives
+# $f'(x_i)$. Applying a diagonal matrix to a vector is cheap: no matrix needed, only the vector of
+# local derivatives. The backward pass has what the forward pass saved, the input $x$ and the output
+# $y$, and you already know, from 01, the local derivatives of several such functions, written with
+# whatever is cheapest:
 #
-# $$J^T u = f'(x) \odot u \qquad \text{(local derivative times upstream, element by element).}$$
-#
-# The backward pass never needs more than the vector of local derivatives. Several of them are
-# cheapest to compute from the **output** $y = f(x)$, which the forward pass has already computed:
-#
-# | $f$ | $f'(x)$ | in terms of the output $y$ |
-# |---|---|---|
-# | $e^x$ | $e^x$ | $y$ |
-# | $\tanh x$ | $1 - \tanh^2 x$ | $1 - y^2$ |
-# | $\sigma(x) = \frac{1}{1 + e^{-x}}$ | $\sigma(x)\,(1 - \sigma(x))$ | $y\,(1 - y)$ |
+# | $f$ | its local derivative, as you wrote it in 01 |
+# |---|---|
+# | ReLU | 1 where $x > 0$, else 0 (the same as: where $y > 0$) |
+# | $e^x$ | $y$ |
+# | $\tanh x$ | $1 - y^2$ |
+# | $\sigma(x) = \frac{1}{1 + e^{-x}}$ | $y\,(1 - y)$ |
 #
 # Careful: "in terms of the output" means the formula $y(1-y)$ with $y = \sigma(x)$. It does **not**
 # mean evaluating the derivative function at the output: $\sigma'(y) = \sigma(y)(1 - \sigma(y))$ applies
@@ -375,86 +328,286 @@ plt.show()
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-elementwise-exercise", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ### Exercise 3: `sigmoid_vjp`, `tanh_vjp`, `exp_vjp`
+# So there is nothing to write four times: one construction turns a local derivative into a backward
+# rule, for every element-wise function at once.
 #
-# **What to do.** Write the three backward rules. Each receives the upstream gradient (the shape of
-# `x`) and the forward input `x`, and returns $\frac{\partial L}{\partial x}$, the shape of `x`.
+# ### Exercise 2: one backward rule for every element-wise function, `elementwise_vjp(local_grad)` (3 points)
 #
-# **Approach.** Compute the forward output $y$ from `x`, turn it into the local derivative with the
-# table above, and multiply by `upstream` element by element.
+# **What to do.** `local_grad(x, y)` returns the local derivatives $f'(x)$ of an element-wise function
+# $y = f(x)$, an array of `x`'s shape, from the forward input `x` and the saved output `y`.
+# `elementwise_vjp(local_grad)` returns the backward rule of $f$: a **function**
+# `vjp(upstream, x, y)` that returns $\frac{\partial L}{\partial x}$ (the shape of `x`) for an upstream
+# gradient of `x`'s shape. `x` can have any shape (a vector, a matrix, ...). Never build a Jacobian,
+# and change none of the arguments.
 #
-# **Example.** At $x = 0$: $\sigma(0) = 0.5$, so $\sigma'(0) = 0.25$ and
-# `sigmoid_vjp(np.array([2.0]), np.array([0.0]))` is `[0.5]`.
+# **Example.** Built from ReLU's slope and called on the lecture's numbers, the rule returns the
+# downstream gradient that the Jacobian gave in section 3.
 #
-# **Hints.**
-# - Use `course.sigmoid(x)` for $\sigma(x)$ (it does not overflow for large negative $x$), `np.tanh`, `np.exp`.
-# - Multiply by `upstream` in every rule: without it, you return $f'(x)$, not $\frac{\partial L}{\partial x}$.
+# <details><summary>Hint 1</summary>
+#
+# Multiply a diagonal matrix by a vector on paper: what happens to entry $i$ of the vector?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# `elementwise_vjp` does not compute a gradient: it *returns a function* that will, once it is given
+# `upstream`, `x` and `y`. Define that function inside `elementwise_vjp` (it can use `local_grad`)
+# and return it, without calling it.
+# </details>
 
-# %% nbgrader={"grade": false, "grade_id": "elementwise-vjps", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def sigmoid_vjp(upstream, x):
-    """dL/dx for y = sigmoid(x), element-wise. The shape of x."""
+# %% nbgrader={"grade": false, "grade_id": "elementwise-vjp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def elementwise_vjp(local_grad):
+    """The backward rule of an element-wise function y = f(x), built from its local derivative.
+
+    local_grad(x, y) -> f'(x), an array of x's shape (x: the forward input; y = f(x): the saved
+    output). Returns vjp(upstream, x, y) -> dL/dx, of x's shape, for x of any shape; it never
+    builds a Jacobian and changes none of its arguments.
+    """
     ### BEGIN SOLUTION
-    y = course.sigmoid(x)
-    return upstream * y * (1.0 - y)
+    def vjp(upstream, x, y):
+        return upstream * local_grad(x, y)
+    return vjp
     ### END SOLUTION
 
 
-def tanh_vjp(upstream, x):
-    """dL/dx for y = tanh(x), element-wise. The shape of x."""
-    ### BEGIN SOLUTION
-    y = np.tanh(x)
-    return upstream * (1.0 - y * y)
-    ### END SOLUTION
+# %% nbgrader={"grade": true, "grade_id": "test-elementwise-vjp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+relu_slope = lambda x, y: (x > 0) * 1.0              # ReLU's local derivative, 0 at the kink
+rule = elementwise_vjp(relu_slope)
+assert callable(rule), (f"elementwise_vjp(local_grad) returns a function, the backward rule "
+                        f"vjp(upstream, x, y); it returned a {type(rule).__name__}")
+x = np.array([1.0, -2.0, 3.0, -1.0])                 # the lecture's numbers
+y = np.maximum(x, 0.0)
+upstream = np.array([4.0, -1.0, 5.0, 9.0])
+got = rule(upstream, x, y)
+assert np.array_equal(upstream, [4.0, -1.0, 5.0, 9.0]) and np.array_equal(x, [1.0, -2.0, 3.0, -1.0]), (
+    "The rule changed upstream or x in place: other gates may still need them. Build a new array "
+    "instead.")
+expected = course.jacrev(course.relu)(x).T @ upstream
+assert np.shape(got) == x.shape, f"the rule must return an array of x's shape {x.shape}, got {np.shape(got)}"
+if np.allclose(got, relu_slope(x, y)):
+    raise AssertionError("The rule returns the local derivatives alone, dy/dx. The backward pass "
+                         "needs dL/dx: the local derivative times the upstream gradient dL/dy.")
+assert np.allclose(got, expected), (
+    f"With ReLU's slope and the lecture's numbers the rule should give {expected}, got {got}")
 
+# A smooth function on a 3 x 4 matrix: the sigmoid, with its local derivative from 01 (written with y).
+sigmoid_rule = elementwise_vjp(lambda x, y: y * (1.0 - y))
+(X,) = random_inputs((3, 4), seed=0)
+try:
+    check_vjp(course.sigmoid, lambda u, x: sigmoid_rule(u, x, course.sigmoid(x)), X)
+except GradientError as err:
+    raise AssertionError(f"The rule built from the sigmoid's local derivative is wrong on a 3 x 4 "
+                         f"matrix.\n{err}") from None
+except ValueError as err:
+    raise AssertionError(f"The rule built from the sigmoid's local derivative fails on a 3 x 4 matrix "
+                         f"({err}). An element-wise rule works entry by entry, for any shape: it "
+                         f"needs no matrix product (and no Jacobian).") from None
+U = np.ones((3, 4))
+sigmoid_rule(U, X, course.sigmoid(X))
+assert np.array_equal(U, np.ones((3, 4))), (
+    "The rule changed upstream in place: other gates may still need it. Build a new array instead.")
 
-def exp_vjp(upstream, x):
-    """dL/dx for y = exp(x), element-wise. The shape of x."""
-    ### BEGIN SOLUTION
-    return upstream * np.exp(x)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-elementwise-vjps", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x = np.array([-2.0, -0.5, 0.0, 1.5])
-upstream = np.array([1.0, -2.0, 0.5, 3.0])
-y = course.sigmoid(x)
-if np.allclose(sigmoid_vjp(upstream, x), upstream * course.sigmoid(y) * (1 - course.sigmoid(y))):
-    raise AssertionError("sigmoid_vjp evaluates sigma' at the output: sigma(y) * (1 - sigma(y)) "
-                         "applies the sigmoid twice. The local gradient is y * (1 - y) with "
-                         "y = sigmoid(x).")
-got = sigmoid_vjp(np.array([2.0]), np.array([0.0]))
-assert np.allclose(got, [0.5]), (
-    f"sigmoid_vjp(upstream=[2.0], x=[0.0]) should be 2 * sigma'(0) = 2 * 0.25 = 0.5, got {got}")
-
-for name, f, vjp_fn in [("sigmoid_vjp", course.sigmoid, sigmoid_vjp),
-                        ("tanh_vjp", np.tanh, tanh_vjp),
-                        ("exp_vjp", np.exp, exp_vjp)]:
-    try:
-        check_vjp(f, vjp_fn, x, upstream=upstream)
-    except GradientError as err:
-        raise AssertionError(f"{name} is wrong.\n{err}") from None
-u = upstream.copy()
-for vjp_fn in (sigmoid_vjp, tanh_vjp, exp_vjp):
-    vjp_fn(u, x)
-assert np.array_equal(u, upstream), f"{vjp_fn.__name__} changed upstream in place: return a new array"
-
-# %% nbgrader={"grade": true, "grade_id": "test-elementwise-vjps-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-elementwise-vjp-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(sigmoid_vjp(np.ones(2), np.ones(2))) == (2,)
+assert np.shape(elementwise_vjp(lambda x, y: y)(np.ones(2), np.ones(2), np.ones(2))) == (2,)
 ### BEGIN HIDDEN TESTS
-for name, f, vjp_fn in [("sigmoid_vjp", course.sigmoid, sigmoid_vjp),
-                        ("tanh_vjp", np.tanh, tanh_vjp),
-                        ("exp_vjp", np.exp, exp_vjp)]:
-    for shape, seed in [((1,), 21), ((4, 5), 22), ((2, 3, 4), 23)]:
-        (x,) = random_inputs(shape, seed=seed)
-        try:
-            check_vjp(f, vjp_fn, 2.0 * x, seed=seed)
-        except GradientError as err:
-            raise AssertionError(f"{name} is wrong for an input of shape {shape}.\n{err}") from None
-x = np.array([-8.0, 8.0])
-got = sigmoid_vjp(np.array([1.0, 1.0]), x)
-s = course.sigmoid(x)
-assert np.allclose(got, s * (1 - s), rtol=1e-9, atol=0), f"sigmoid_vjp is wrong for large |x|: {got}"
+for f, local in [(np.tanh, lambda x, y: 1.0 - y * y), (np.exp, lambda x, y: y),
+                 (lambda x: x ** 3, lambda x, y: 3.0 * x * x)]:
+    rule = elementwise_vjp(local)
+    for shape, seed in [((), 1), ((1,), 2), ((7,), 3), ((2, 3, 4), 4)]:
+        (xh,) = random_inputs(shape, seed=seed)
+        check_vjp(f, lambda u, x: rule(u, x, f(x)), xh, seed=seed)
+seen = []
+spy = elementwise_vjp(lambda x, y: seen.append((x.copy(), y.copy())) or np.ones_like(x))
+spy(np.ones(2), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+assert seen and np.array_equal(seen[0][0], [1.0, 2.0]) and np.array_equal(seen[0][1], [3.0, 4.0]), (
+    "the rule must call local_grad(x, y): the forward input first, the output second")
+twice = elementwise_vjp(lambda x, y: 2.0 * np.ones_like(x))
+thrice = elementwise_vjp(lambda x, y: 3.0 * np.ones_like(x))
+assert np.allclose(twice(np.ones(3), np.ones(3), np.ones(3)), 2.0) and np.allclose(
+        thrice(np.ones(3), np.ones(3), np.ones(3)), 3.0), (
+    "two rules built from two local derivatives must not share anything")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-rules-of-01", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Every element-wise rule of 01 is now one line: its local derivative, handed to your construction.
+# The cell below builds them and compares each with the engine on a matrix. (The engine keeps its
+# rules the same way, as data: one line per function in `course/vjp_rules.py`.)
+
+# %%
+relu_vjp = elementwise_vjp(lambda x, y: (x > 0) * 1.0)
+exp_vjp = elementwise_vjp(lambda x, y: y)
+tanh_vjp = elementwise_vjp(lambda x, y: 1.0 - y * y)
+sigmoid_vjp = elementwise_vjp(lambda x, y: y * (1.0 - y))
+
+x, u = random_inputs((2, 3), (2, 3), seed=5)
+for name, f, rule in [("relu", course.relu, relu_vjp), ("exp", course.exp, exp_vjp),
+                      ("tanh", course.tanh, tanh_vjp), ("sigmoid", course.sigmoid, sigmoid_vjp)]:
+    ours = rule(u, x, f(x))
+    engine = course.vjp(f, x)[1](u)[0]
+    print(f"{name:8s} dL/dx of shape {ours.shape}: relative error against the engine {rel_error(ours, engine):.1e}")
+
+# %% [markdown]
+# ### ReLU's gradient as bars
+#
+# Your ReLU rule, on a random vector: the upstream gradient, the mask where $x > 0$, and what gets
+# through. Slide the shift to move $x$ across zero and watch entries switch off.
+
+# %%
+from course.widgets import ReluGradients
+
+ReluGradients(relu_vjp=lambda upstream, x: relu_vjp(upstream, x, np.maximum(x, 0.0)))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-derivations", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Local derivatives you work out yourself
+#
+# With the construction in hand, a new element-wise function costs one derivation. Here is one done in
+# full, for the square root $y = \sqrt{x}$ (for $x > 0$):
+#
+# $$\frac{dy}{dx} = \frac{1}{2\sqrt{x}} = \frac{1}{2y}.$$
+#
+# The second form uses only the saved output: no square root is taken again. Its rule is
+# `elementwise_vjp(lambda x, y: 0.5 / y)`. The cell below checks it against finite differences.
+
+# %%
+sqrt_vjp = elementwise_vjp(lambda x, y: 0.5 / y)
+(x,) = random_inputs((2, 3), seed=6)
+x = np.abs(x) + 0.5                                # the square root needs x > 0
+print("sqrt's rule agrees with finite differences:",
+      check_vjp(np.sqrt, lambda u, x: sqrt_vjp(u, x, np.sqrt(x)), x))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-derivations-exercise", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Three functions that neural networks use and the lecture notes never show. The cell below defines
+# them (forward only) and draws them.
+#
+# - **softplus**, $y = \log(1 + e^x)$: a smooth ReLU;
+# - **ELU** (exponential linear unit), $y = x$ for $x > 0$ and $y = e^x - 1$ for $x \le 0$;
+# - **SiLU** (also called swish), $y = x\,\sigma(x)$.
+
+# %% nbgrader={"grade": false, "grade_id": "elementwise-functions", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def softplus(x):
+    """log(1 + e^x), computed without overflow: a smooth ReLU."""
+    return np.logaddexp(0.0, x)
+
+
+def elu(x):
+    """x where x > 0, e^x - 1 where x <= 0 (the exponential linear unit)."""
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+
+
+def silu(x):
+    """x * sigmoid(x), also called swish."""
+    return x * course.sigmoid(x)
+
+
+t = np.linspace(-4, 4, 400)
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.plot(t, np.maximum(t, 0.0), color="0.7", linestyle="--", label="relu (for comparison)")
+for f, style in [(softplus, "-"), (elu, "-."), (silu, ":")]:
+    ax.plot(t, f(t), style, color=FORWARD_COLOR, label=f.__name__)
+ax.set_xlabel("x")
+ax.legend(fontsize=9)
+ax.set_title("Three smooth relatives of ReLU")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-derivations-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 3: three derivations, `softplus_grad`, `elu_grad`, `silu_grad` (4 points)
+#
+# **What to do.** Derive the local derivative of each function above, then write it as
+# `softplus_grad(x, y)`, `elu_grad(x, y)` and `silu_grad(x, y)`: each returns $f'(x)$, an array of
+# `x`'s shape, from the input `x` and the saved output `y = f(x)`. Use the output wherever it saves
+# work (one of the three needs it alone, one needs both). Your rules must stay finite for inputs as
+# large as $\pm 800$, where $e^{800}$ overflows.
+#
+# **Example.** At $x = 0$ the softplus slopes at exactly half the speed of its input:
+# `softplus_grad(np.array([0.0]), np.array([np.log(2.0)]))` is `[0.5]`.
+#
+# <details><summary>Hint 1: softplus</summary>
+#
+# The chain rule through $\log u$ with $u = 1 + e^x$ gives a function of $x$ you have met before.
+# Then look at $e^{-y}$: what is it, in terms of $x$?
+# </details>
+#
+# <details><summary>Hint 2: ELU</summary>
+#
+# Two cases, as for ReLU. On the side $x \le 0$, compare the derivative of $e^x - 1$ with $y$ itself.
+# Does the slope jump at $x = 0$?
+# </details>
+#
+# <details><summary>Hint 3: SiLU</summary>
+#
+# The product rule, with $\sigma' = \sigma(1 - \sigma)$. The product $x\,\sigma(x)$ then appears in
+# your result: it is $y$. Which $\sigma$ remains, of $x$ or of $y$?
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "elementwise-derivations", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def softplus_grad(x, y):
+    """The local derivative of y = softplus(x) = log(1 + e^x); the shape of x."""
+    ### BEGIN SOLUTION
+    return -np.expm1(-y)
+    ### END SOLUTION
+
+
+def elu_grad(x, y):
+    """The local derivative of y = elu(x) (x for x > 0, e^x - 1 for x <= 0); the shape of x."""
+    ### BEGIN SOLUTION
+    return np.where(x > 0, 1.0, y + 1.0)
+    ### END SOLUTION
+
+
+def silu_grad(x, y):
+    """The local derivative of y = silu(x) = x * sigmoid(x); the shape of x."""
+    ### BEGIN SOLUTION
+    return course.sigmoid(x) * (1.0 + x - y)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-elementwise-derivations", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+derivations = [("softplus_grad", softplus, softplus_grad), ("elu_grad", elu, elu_grad),
+               ("silu_grad", silu, silu_grad)]
+got = softplus_grad(np.array([0.0]), np.array([np.log(2.0)]))
+assert np.allclose(got, [0.5]), f"softplus_grad at x = 0 (y = log 2) should be 0.5, got {got}"
+(x,) = random_inputs((3, 4), seed=7)
+x = 2.0 * x
+failure_hints = {
+    "softplus_grad": "the chain rule through log(1 + e^x) first; only then rewrite it with y.",
+    "elu_grad": "check each side of 0 on its own: which side is wrong? On x <= 0 the slope can "
+                "be written with y.",
+    "silu_grad": "the product rule gives two terms. Every sigmoid in them is sigma(x), of the "
+                 "input: y = x sigma(x) may replace a product x sigma(x), nothing else.",
+}
+for name, f, local in derivations:
+    y = f(x)
+    g = local(x.copy(), y.copy())
+    assert np.shape(g) == x.shape, (
+        f"{name} must return one derivative per element, an array of shape {x.shape}; got {np.shape(g)}")
+    try:
+        check_vjp(f, lambda u, x: u * local(x, f(x)), x, hint=failure_hints[name])
+    except GradientError as err:
+        raise AssertionError(f"{name} is not the derivative of {f.__name__} (checked through the "
+                             f"backward rule it gives, upstream times {name}(x, y)).\n{err}") from None
+zeros = np.zeros(3)
+assert all(np.all(np.isfinite(local(zeros, f(zeros)))) for _, f, local in derivations), (
+    "the derivatives must be finite at x = 0")
+
+# %% nbgrader={"grade": true, "grade_id": "test-elementwise-derivations-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(elu_grad(np.ones(2), np.ones(2))) == (2,)
+### BEGIN HIDDEN TESTS
+for name, f, local in derivations:
+    for shape, seed in [((), 71), ((5,), 72), ((2, 3, 4), 73)]:
+        (xh,) = random_inputs(shape, seed=seed)
+        check_vjp(f, lambda u, x: u * local(x, f(x)), 3.0 * xh, seed=seed)
+extreme = np.array([-800.0, -30.0, -1e-3, 0.0, 1e-3, 30.0, 800.0])
+reference = {"softplus_grad": course.sigmoid(extreme),
+             "elu_grad": np.where(extreme > 0, 1.0, np.exp(np.minimum(extreme, 0.0))),
+             "silu_grad": course.sigmoid(extreme) * (1.0 + extreme * (1.0 - course.sigmoid(extreme)))}
+for name, f, local in derivations:
+    got = local(extreme.copy(), f(extreme))
+    assert np.all(np.isfinite(got)), f"{name} is not finite for x = {extreme}: {got}"
+    assert np.allclose(got, reference[name], rtol=1e-7, atol=1e-12), (
+        f"{name} is wrong for x = {extreme}: {got}")
+assert np.allclose(elu_grad(np.zeros(1), np.zeros(1)), 1.0), "ELU's slope at 0 is 1 from both sides"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-reductions", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -463,54 +616,66 @@ assert np.allclose(got, s * (1 - s), rtol=1e-9, atol=0), f"sigmoid_vjp is wrong 
 # $y = \sum_j x_j$ maps $\mathbb{R}^n$ to a number, and $\partial y/\partial x_j = 1$ for every $j$.
 # So $\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\cdot(1, 1, \dots, 1)$: the single
 # upstream number is **copied** to every element. This is the add gate's "distributor" rule, with
-# $n$ inputs at once.
+# $n$ inputs at once. The same holds for an array of any shape summed over all its axes.
 #
-# With an axis, each output is a sum over one line of the input. For `x` of shape (3, 4),
-# `y = x.sum(axis=1)` has shape (3,) and $y_i = \sum_j x_{ij}$; element $x_{ij}$ only feeds $y_i$, so it
-# receives $\frac{\partial L}{\partial y_i}$. The backward pass copies the upstream gradient back
-# along the axis that was summed away. `mean` divides by the number of summed elements, and so does
-# its gradient.
+# With an `axis`, each output is a sum over one line (or several axes) of the input: for `x` of shape
+# (3, 4), `y = x.sum(axis=1)` has shape (3,), one sum per row. `keepdims=True` keeps the summed axis
+# with length 1: then `y` has shape (3, 1). `mean` divides each sum by the number of elements it
+# averaged.
 #
-# ### Exercise 4: `sum_vjp(upstream, x, axis=None)` and `mean_vjp(upstream, x, axis=None)`
+# ### Exercise 4: `sum_vjp(upstream, x, axis=None, keepdims=False)` and `mean_vjp(...)` (4 points)
 #
-# **What to do.** Return $\frac{\partial L}{\partial x}$ (the shape of `x`) for `y = x.sum(axis=axis)`
-# and for `y = x.mean(axis=axis)`. `axis` is `None` (reduce everything: `upstream` is a single number,
-# an array of shape `()`) or one integer, possibly negative. `upstream` has the shape of `y`.
+# **What to do.** Return $\frac{\partial L}{\partial x}$ (the shape of `x`, a new writable array) for
+# `y = x.sum(axis=axis, keepdims=keepdims)` and for `y = x.mean(axis=axis, keepdims=keepdims)`.
+# `axis` is `None` (every axis: `upstream` is then a single number, an array of shape `()`, or of
+# shape `(1, 1, ...)` with `keepdims`), an integer (possibly negative) or a tuple of integers.
+# `upstream` has the shape of `y`.
 #
-# **Approach.** Put back the reduced axis as an axis of length 1, then broadcast to `x.shape`.
-# For `mean`, divide by the number of elements that were averaged.
+# **Example.** For `x` of shape (3, 4), `axis=1` and `upstream = [1, -2, 0.5]`, the result has shape
+# (3, 4) and its row 1 is all $-2$.
 #
-# **Example.** For `x` of shape (3, 4), `axis=1` and `upstream = [1, -2, 0.5]`, row 0 of the result is
-# all 1, row 1 all -2, row 2 all 0.5.
+# <details><summary>Hint 1</summary>
 #
-# **Hints.**
-# - `np.expand_dims(upstream, axis)` inserts the axis of length 1; `np.broadcast_to(a, x.shape)`
-#   repeats it (it returns a read-only view: add `.copy()`).
-# - Without restoring the axis, broadcasting lines up the *last* axes: it works for `axis=0` or
-#   `axis=None` by luck and fails (or silently transposes) for the others.
-# - The number of averaged elements is `x.size` for `axis=None`, else `x.shape[axis]`.
-# - Never return `np.ones_like(x)`: that is the gradient of `y`, not of `L`; it ignores upstream.
+# Which output does `x[i, j]` feed when you sum over axis 1? So which entry of the upstream
+# gradient does it receive?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# `upstream` has shape (3,) and `x` has shape (3, 4). numpy broadcasting lines up the *last* axes,
+# so (3,) would be copied along the wrong axis (or not at all). What shape must `upstream` take
+# first, so that broadcasting copies it along the summed axis? Is it already in that shape when
+# `keepdims=True`?
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# For `mean`: how many elements of `x` did each output average? `x` and `upstream` know it.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "reduction-vjps", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def sum_vjp(upstream, x, axis=None):
-    """dL/dx for y = x.sum(axis=axis); upstream has y's shape. The shape of x."""
+def sum_vjp(upstream, x, axis=None, keepdims=False):
+    """dL/dx for y = x.sum(axis=axis, keepdims=keepdims); upstream has y's shape. The shape of x.
+
+    axis: None (every axis), an integer (possibly negative) or a tuple of integers.
+    """
     ### BEGIN SOLUTION
-    g = np.asarray(upstream, dtype=float)
-    if axis is not None:
+    g = np.asarray(upstream, dtype=np.float64)
+    if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, x.shape).copy()
     ### END SOLUTION
 
 
-def mean_vjp(upstream, x, axis=None):
-    """dL/dx for y = x.mean(axis=axis); upstream has y's shape. The shape of x."""
+def mean_vjp(upstream, x, axis=None, keepdims=False):
+    """dL/dx for y = x.mean(axis=axis, keepdims=keepdims); upstream has y's shape. The shape of x."""
     ### BEGIN SOLUTION
-    count = x.size if axis is None else x.shape[axis]
-    return sum_vjp(upstream, x, axis) / count
+    count = x.size // np.size(upstream)
+    return sum_vjp(upstream, x, axis, keepdims) / count
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-reduction-vjps", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-reduction-vjps", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 x = np.arange(12.0).reshape(3, 4)
 upstream = np.array([1.0, -2.0, 0.5])
 try:
@@ -518,50 +683,65 @@ try:
 except ValueError as err:
     raise AssertionError(
         f"sum_vjp(upstream of shape (3,), x of shape (3, 4), axis=1) raised ValueError: {err}\n"
-        f"Put the summed axis back first (np.expand_dims(upstream, axis) has shape (3, 1)), "
-        f"then broadcast to x.shape.") from None
-expected = np.array([[1.0] * 4, [-2.0] * 4, [0.5] * 4])
+        f"Give the upstream gradient the summed axis back, with length 1, before broadcasting "
+        f"it to x's shape.") from None
+expected = course.vjp(lambda x: x.sum(axis=1), x)[1](upstream)[0]
 assert np.shape(got) == x.shape, f"sum_vjp must return an array of x's shape {x.shape}, got {np.shape(got)}"
+if np.allclose(got, np.ones_like(x)):
+    raise AssertionError("sum_vjp returns ones: the local derivative alone. dL/dx copies the "
+                         "upstream gradient, not 1, to every element that was summed.")
 assert np.allclose(got, expected), (
     f"sum_vjp(upstream={upstream}, x of shape (3, 4), axis=1) should copy upstream[i] along row i:\n"
     f"{expected}\ngot\n{got}")
 assert np.allclose(mean_vjp(upstream, x, axis=1), expected / 4), (
-    "mean_vjp(..., axis=1) should be sum_vjp(..., axis=1) divided by the 4 elements averaged per row")
+    "mean_vjp(..., axis=1) should be sum_vjp(..., axis=1) divided by the 4 elements each row averaged")
 
 (x,) = random_inputs((3, 4), seed=1)
-for axis in [None, 0, 1, -1]:
-    for name, f, vjp_fn in [("sum_vjp", np.sum, sum_vjp), ("mean_vjp", np.mean, mean_vjp)]:
-        try:
-            check_vjp(lambda x: f(x, axis=axis), lambda u, x: vjp_fn(u, x, axis=axis), x)
-        except GradientError as err:
-            raise AssertionError(f"{name} is wrong for axis={axis}.\n{err}") from None
+for axis in [None, 0, 1, -1, (0, 1)]:
+    for keepdims in [False, True]:
+        for name, f, vjp_fn in [("sum_vjp", np.sum, sum_vjp), ("mean_vjp", np.mean, mean_vjp)]:
+            try:
+                check_vjp(lambda x: f(x, axis=axis, keepdims=keepdims),
+                          lambda u, x: vjp_fn(u, x, axis=axis, keepdims=keepdims), x)
+            except GradientError as err:
+                raise AssertionError(f"{name} is wrong for axis={axis}, keepdims={keepdims}.\n{err}") from None
+            except ValueError as err:
+                raise AssertionError(
+                    f"{name} raised ValueError for axis={axis}, keepdims={keepdims}: {err}" +
+                    ("\nWith keepdims=True the upstream gradient has kept the summed axes "
+                     "(length 1): it is already in the shape that broadcasts." if keepdims else
+                     "")) from None
 got = sum_vjp(np.array(2.0), x)
 got[0, 0] = 100.0      # the gradient must be an array of its own: writing to it changes nothing else
 assert np.allclose(sum_vjp(np.array(2.0), x), 2.0), (
-    "sum_vjp(2.0, x) should be 2 everywhere; if changing one result changed another, return a "
-    "copy (np.broadcast_to gives a read-only view)")
+    "sum_vjp(2.0, x) should be 2 everywhere, in a new array that can be written to (a broadcast "
+    "view is read-only and shares its memory: copy it)")
 
 # %% nbgrader={"grade": true, "grade_id": "test-reduction-vjps-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
 assert np.shape(sum_vjp(np.ones(2), np.ones((2, 3)), axis=1)) == (2, 3)
 ### BEGIN HIDDEN TESTS
 for shape, axes, seed in [((1,), [None, 0], 31), ((5,), [None, 0, -1], 32),
-                          ((4, 4), [None, 0, 1], 33), ((2, 3, 4), [None, 0, 1, 2, -1, -2], 34)]:
+                          ((4, 4), [None, 0, 1, (0, 1)], 33),
+                          ((2, 3, 4), [None, 0, 1, 2, -1, -2, (0, 2), (-1, 0), (0, 1, 2)], 34)]:
     (x,) = random_inputs(shape, seed=seed)
     for axis in axes:
-        for name, f, vjp_fn in [("sum_vjp", np.sum, sum_vjp), ("mean_vjp", np.mean, mean_vjp)]:
-            try:
-                check_vjp(lambda x: f(x, axis=axis), lambda u, x: vjp_fn(u, x, axis=axis), x,
-                          seed=seed)
-            except GradientError as err:
-                raise AssertionError(f"{name} is wrong for x of shape {shape}, axis={axis}.\n{err}") from None
+        for keepdims in [False, True]:
+            for name, f, vjp_fn in [("sum_vjp", np.sum, sum_vjp), ("mean_vjp", np.mean, mean_vjp)]:
+                try:
+                    check_vjp(lambda x: f(x, axis=axis, keepdims=keepdims),
+                              lambda u, x: vjp_fn(u, x, axis=axis, keepdims=keepdims), x, seed=seed)
+                except GradientError as err:
+                    raise AssertionError(f"{name} is wrong for x of shape {shape}, axis={axis}, "
+                                         f"keepdims={keepdims}.\n{err}") from None
 got = sum_vjp(np.array(-3.0), np.ones((2, 2)))
-assert np.allclose(got, -3.0 * np.ones((2, 2))), f"sum_vjp with axis=None must copy the upstream number everywhere, got {got}"
+assert np.allclose(got, -3.0 * np.ones((2, 2))) and got.flags.writeable, (
+    f"sum_vjp with axis=None must copy the upstream number everywhere, in a writable array; got {got}")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-reduction-figure", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# The figure shows the rule at work for the example above: the upstream gradient, one number per row,
-# is copied along the summed axis.
+# The figure shows your rule at work for the example above: the upstream gradient, one number per
+# row, is copied along the summed axis.
 
 # %%
 x = np.arange(12.0).reshape(3, 4)
@@ -576,29 +756,64 @@ plt.show()
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-softmax", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 6. Softmax: a Jacobian that is not diagonal
+# ## 6. A Jacobian that is not diagonal
 #
-# Softmax turns scores into probabilities: $s_i = e^{x_i} / \sum_k e^{x_k}$. Every output depends on
-# **every** input, through the shared denominator, so the Jacobian is full. The quotient rule gives
+# When every output depends on every input, the Jacobian is full, and working it out takes a
+# derivation. Here is one, for the **normalisation** $y = x / S$ with $S = \sum_k x_k$ (positive
+# $x$: it turns amounts into proportions). Output $y_i = x_i / S$ depends on $x_j$ through the
+# numerator when $i = j$ and through $S$ always, so by the quotient rule
 #
-# $$\frac{\partial s_i}{\partial x_j} = \frac{\delta_{ij}\,e^{x_i} \sum_k e^{x_k} - e^{x_i} e^{x_j}}{\left(\sum_k e^{x_k}\right)^2}
-# = s_i\,(\delta_{ij} - s_j), \qquad J = \mathrm{diag}(s) - s\,s^T,$$
+# $$\frac{\partial y_i}{\partial x_j} = \frac{\delta_{ij}\,S - x_i}{S^2} = \frac{\delta_{ij} - y_i}{S},
+# \qquad J = \frac{1}{S}\left(I - y\,\mathbf{1}^T\right),$$
 #
-# where $\delta_{ij}$ is 1 if $i = j$ and 0 otherwise. $J$ is symmetric, so both layouts agree again.
-# Raising one score pulls every other probability down: the off-diagonal entries are negative.
+# where $\delta_{ij}$ is 1 if $i = j$ and 0 otherwise, and $\mathbf{1}$ is a vector of ones. The
+# Jacobian is full, but it is the identity minus an outer product, and that structure is enough to
+# apply it without building it:
 #
-# ### Exercise 5: `softmax_jacobian(x)`
+# $$J^T u = \frac{1}{S}\left(u - \mathbf{1}\,(y^T u)\right) = \frac{u - \langle u, y\rangle}{S}:$$
 #
-# **What to do.** Return the $n \times n$ Jacobian of softmax at a 1-D array `x` of length $n$.
+# one inner product (a single number), one subtraction, one division: $O(n)$ work instead of
+# $O(n^2)$. The cell below builds $J$ from the formula and compares it with the engine.
+
+# %%
+def normalise(x):
+    return x / x.sum()
+
+
+x = np.array([1.0, 2.0, 5.0])
+y, S = normalise(x), x.sum()
+J_formula = (np.eye(3) - np.outer(y, np.ones(3))) / S
+print("J from the formula:\n", J_formula)
+print("relative error against course.jacrev:", rel_error(J_formula, course.jacrev(normalise)(x)))
+u = np.array([1.0, -1.0, 0.5])
+print("J.T @ u =", J_formula.T @ u, "  (u - <u, y>) / S =", (u - u @ y) / S)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-softmax-jacobian", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Softmax** turns scores into probabilities: $s_i = e^{x_i} / \sum_k e^{x_k}$ (`course.softmax`,
+# which subtracts `x.max()` first so that `exp` cannot overflow). Like the normalisation, every output
+# depends on every input through the shared denominator. Its Jacobian is yours to derive.
 #
-# **Approach.** Compute $s$, then $\mathrm{diag}(s) - s s^T$.
+# ### Exercise 5: `softmax_jacobian(x)` (3 points)
 #
-# **Example.** For $x = (0, 0)$: $s = (0.5, 0.5)$ and $J = [[0.25, -0.25], [-0.25, 0.25]]$.
+# **What to do.** Derive $\partial s_i / \partial x_j$ for every pair $(i, j)$, then return the
+# $n \times n$ Jacobian of softmax at a 1-D array `x` of length $n$: `J[i, j]` $= \partial s_i/\partial x_j$.
+# It must stay finite for scores in the thousands.
 #
-# **Hints.**
-# - `course.softmax(x)` computes $s$ safely (it subtracts `x.max()` first, so `exp` cannot overflow).
-# - `np.outer(s, s)` is $s s^T$; `np.diag(s)` is $\mathrm{diag}(s)$.
-# - Only the diagonal, $s_i(1 - s_i)$, is not enough: that would be the Jacobian of an element-wise function.
+# **Example.** At $x = (0, 0)$ both probabilities are $0.5$; `J[0, 0]` is $0.25$, and every row of $J$
+# sums to 0 (can you see why, before any formula?).
+#
+# <details><summary>Hint 1</summary>
+#
+# $x_j$ appears in the denominator of every $s_i$, and in the numerator of $s_j$ only: use the
+# quotient rule once for $i = j$, once for $i \ne j$.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Write both cases with $s$ alone, as the normalisation's were written with $y$. The result is a
+# diagonal matrix minus an outer product: which vector sits on the diagonal, which vectors make the
+# outer product?
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "softmax-jacobian", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def softmax_jacobian(x):
@@ -609,24 +824,30 @@ def softmax_jacobian(x):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax-jacobian", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-softmax-jacobian", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 got = softmax_jacobian(np.array([0.0, 0.0]))
-expected = np.array([[0.25, -0.25], [-0.25, 0.25]])
 assert np.shape(got) == (2, 2), f"softmax_jacobian of a length-2 x must be 2 x 2, got shape {np.shape(got)}"
-assert np.allclose(got, expected), f"softmax_jacobian([0, 0]) should be\n{expected}\ngot\n{got}"
+assert np.isclose(got[0, 0], 0.25), f"softmax_jacobian([0, 0])[0, 0] should be 0.25, got {got[0, 0]}"
+assert np.allclose(np.sum(got, axis=1), 0.0), (
+    f"Every row of softmax's Jacobian sums to 0 (the probabilities always sum to 1, so moving one "
+    f"score cannot change their total), but softmax_jacobian([0, 0]) is\n{got}")
 
 x = np.array([1.0, 2.0, 0.5, -1.0])
 got = softmax_jacobian(x)
-s = course.softmax(x)
+expected = course.jacrev(course.softmax)(x)
 assert np.shape(got) == (4, 4), f"softmax_jacobian of a length-4 x must be 4 x 4, got shape {np.shape(got)}"
-if np.allclose(got, np.diag(s * (1 - s))):
-    raise AssertionError("softmax_jacobian has only the diagonal s_i (1 - s_i). Every s_i depends on "
-                         "every x_j: the off-diagonal entries are -s_i s_j.")
-assert np.allclose(got, course.jacrev(course.softmax)(x)), (
+if np.allclose(got - np.diag(np.diag(got)), 0.0):
+    raise AssertionError("softmax_jacobian is diagonal: that would be the Jacobian of an element-wise "
+                         "function. Every s_i depends on every x_j through the denominator: the "
+                         "entries off the diagonal are not 0.")
+if np.allclose(got, -expected):
+    raise AssertionError("softmax_jacobian has the wrong sign everywhere: raising x_i raises s_i, so "
+                         "the diagonal is positive.")
+assert np.allclose(got, expected), (
     f"softmax_jacobian({x}) disagrees with the engine's course.jacrev(course.softmax):\n"
-    f"expected\n{course.jacrev(course.softmax)(x)}\ngot\n{got}")
+    f"expected\n{expected}\ngot\n{got}")
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax-jacobian-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-softmax-jacobian-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
 assert np.shape(softmax_jacobian(np.ones(2))) == (2, 2)
 ### BEGIN HIDDEN TESTS
@@ -636,13 +857,15 @@ for n, seed in [(3, 41), (7, 42)]:
     assert np.allclose(softmax_jacobian(3.0 * x), course.jacrev(course.softmax)(3.0 * x)), (
         f"softmax_jacobian disagrees with the engine for n = {n}")
 x = np.array([1000.0, 1001.0, 999.0])
-got = softmax_jacobian(x)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    got = softmax_jacobian(x)
 assert np.all(np.isfinite(got)), "softmax_jacobian overflows for large x: compute softmax with x - x.max() (course.softmax does)"
 assert np.allclose(got, course.jacrev(course.softmax)(x)), "softmax_jacobian is wrong for large x"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-softmax-figure", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# Side by side, the two Jacobians of this notebook: ReLU's is diagonal (and mostly zeros), softmax's
+# Side by side, two Jacobians of this notebook: ReLU's is diagonal (and mostly zeros), softmax's (yours)
 # has no zero at all.
 
 # %%
@@ -651,115 +874,330 @@ labels = [f"{k + 1}" for k in range(x.size)]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 show_bars(axes[0], x, "forward input x", FORWARD_COLOR, labels)
 show_matrix(axes[1], relu_jacobian(x), "ReLU: diagonal", rows=labels, cols=labels)
-show_matrix(axes[2], softmax_jacobian(x), "softmax: diag(s) - s s^T, full", rows=labels, cols=labels)
+show_matrix(axes[2], softmax_jacobian(x), "softmax: full", rows=labels, cols=labels)
 fig.tight_layout()
 plt.show()
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-softmax-vjp", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ### Softmax's VJP without its Jacobian
+# ### Exercise 6: softmax's VJP without its Jacobian, `softmax_vjp(upstream, x, y)` (4 points)
 #
-# The Jacobian is full, but it has structure, and that is enough to avoid building it:
+# **What to do.** Return $\frac{\partial L}{\partial x} = J^T u$ for $y = $ `course.softmax(x)` (softmax
+# along the **last axis**) without building $J$: $O(n)$ work per row, as the normalisation's VJP
+# above. `y` is the saved output. `x` can be a vector (shape `(n,)`) or a batch of score vectors, one
+# per row (shape `(N, n)`, or more axes): each row is an independent softmax, with its own upstream
+# row.
 #
-# $$J^T u = (\mathrm{diag}(s) - s s^T)\,u = s \odot u - s\,(s^T u) = s \odot \big(u - \langle u, s\rangle\big).$$
+# **Example.** For `x = [0, 0]` (so `y = [0.5, 0.5]`) and `upstream = [1, 0]` the result is the first
+# row of your `softmax_jacobian([0, 0])`: $J$ is symmetric, so $J^T e_1$ is its first row.
 #
-# One inner product $\langle u, s\rangle = \sum_k u_k s_k$ (a single number), one subtraction, one
-# element-wise product: $O(n)$ work and memory instead of $O(n^2)$.
+# <details><summary>Hint 1</summary>
 #
-# ### Exercise 6: `softmax_vjp(upstream, x)`
+# Your Jacobian is a diagonal matrix minus an outer product. What does each part do to a vector $u$?
+# The outer product gives a vector times *one number*: which number?
+# </details>
 #
-# **What to do.** Return $\frac{\partial L}{\partial x}$ for $s = $ `course.softmax(x)`, where softmax
-# acts along the **last axis**. `x` can be a vector (shape `(n,)`) or a batch of score vectors, one per
-# row (shape `(N, n)`, or more axes): each row is an independent softmax.
+# <details><summary>Hint 2</summary>
 #
-# **Approach.** Compute `s`; compute $\langle u, s\rangle$ for each row; apply the formula above.
-#
-# **Example.** For `x = [0, 0]` and `upstream = [1, 0]`: $s = (0.5, 0.5)$, $\langle u, s\rangle = 0.5$,
-# and the result is $0.5 \cdot (1 - 0.5,\ 0 - 0.5) = (0.25, -0.25)$, the first row of the Jacobian
-# from the exercise above.
-#
-# **Hints.**
-# - Per row: `(upstream * s).sum(axis=-1, keepdims=True)`. `keepdims=True` keeps a length-1 last axis,
-#   so the subtraction broadcasts over each row.
-# - `s * upstream` alone treats the Jacobian as diagonal: the $-\langle u, s\rangle$ term is what the
-#   off-diagonal entries contribute.
+# In a batch that number is one per row: shape (N,) for `upstream` of shape (N, n). To combine it
+# with the (N, n) arrays, keep its axis (length 1) so that broadcasting copies it along each row.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "softmax-vjp", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def softmax_vjp(upstream, x):
-    """dL/dx for s = softmax(x) along the last axis; upstream has x's shape. The shape of x."""
+def softmax_vjp(upstream, x, y):
+    """dL/dx for y = softmax(x) along the last axis; upstream and y have x's shape. The shape of x."""
     ### BEGIN SOLUTION
-    s = course.softmax(x, axis=-1)
-    return s * (upstream - (upstream * s).sum(axis=-1, keepdims=True))
+    inner = (upstream * y).sum(axis=-1, keepdims=True)
+    return y * (upstream - inner)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax-vjp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-got = softmax_vjp(np.array([1.0, 0.0]), np.array([0.0, 0.0]))
-assert np.allclose(got, [0.25, -0.25]), f"softmax_vjp(upstream=[1, 0], x=[0, 0]) should be [0.25, -0.25], got {got}"
-
+# %% nbgrader={"grade": true, "grade_id": "test-softmax-vjp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 x = np.array([1.0, 2.0, 0.5, -1.0])
 u = np.array([0.5, -1.0, 2.0, 1.0])
-s = course.softmax(x)
-got = softmax_vjp(u, x)
+out = course.softmax(x)
+got = softmax_vjp(u, x, out)
 assert np.shape(got) == x.shape, f"softmax_vjp must return an array of x's shape {x.shape}, got {np.shape(got)}"
-if np.allclose(got, s * u):
-    raise AssertionError("softmax_vjp returns s * upstream: that treats the Jacobian as diagonal. "
-                         "Subtract <upstream, s> from upstream before multiplying by s.")
+if np.allclose(got, out * u) or np.allclose(got, out * (1 - out) * u):
+    raise AssertionError("softmax_vjp treats the Jacobian as diagonal (an element-wise function). The "
+                         "outer product part of the Jacobian contributes too.")
 expected = course.jacrev(course.softmax)(x).T @ u      # J.T @ u, with the engine's Jacobian
-assert np.allclose(got, expected), f"softmax_vjp({u}, {x}) should be J.T @ upstream = {expected}, got {got}"
+assert np.allclose(got, expected), f"softmax_vjp({u}, {x}, y) should be J.T @ upstream = {expected}, got {got}"
+got = softmax_vjp(np.array([1.0, 0.0]), np.array([0.0, 0.0]), np.array([0.5, 0.5]))
+expected = course.jacrev(course.softmax)(np.zeros(2))[0]
+assert np.allclose(got, expected), (
+    f"softmax_vjp(upstream=[1, 0], x=[0, 0], y=[0.5, 0.5]) should be the first row of the Jacobian "
+    f"at [0, 0], {expected}; got {got}")
 
 # A batch: 3 rows, each its own softmax.
 (X,) = random_inputs((3, 4), seed=2)
 U = np.arange(12.0).reshape(3, 4) / 6 - 1
 S = course.softmax(X)
-if np.allclose(softmax_vjp(U, X), S * (U - np.sum(U * S))):
-    raise AssertionError("softmax_vjp takes one inner product over the whole batch. Each row is its "
-                         "own softmax: compute <upstream, s> per row, with .sum(axis=-1, keepdims=True).")
-check_vjp(course.softmax, softmax_vjp, X)
+try:
+    got = softmax_vjp(U, X, S)
+except ValueError as err:
+    raise AssertionError(f"softmax_vjp fails on a batch of shape (3, 4) ({err}): the number computed "
+                         f"per row has shape (3,); keep its axis, shape (3, 1), so that it broadcasts "
+                         f"along the rows.") from None
+row_by_row = np.stack([softmax_vjp(U[i], X[i], S[i]) for i in range(3)])
+if not np.allclose(got, row_by_row):
+    raise AssertionError("softmax_vjp on the batch differs from softmax_vjp on each row alone. Each "
+                         "row is its own softmax: whatever a row needs (one number?) must come from "
+                         "that row only.")
+check_vjp(course.softmax, lambda u, x: softmax_vjp(u, x, course.softmax(x)), X)
 U = np.ones((3, 4))
-assert np.allclose(softmax_vjp(U, X), 0.0) and np.array_equal(U, np.ones((3, 4))), (
+assert np.allclose(softmax_vjp(U, X, S), 0.0) and np.array_equal(U, np.ones((3, 4))), (
     "An upstream gradient that is the same for every class has no effect (softmax does not change "
-    "when all scores move together), so softmax_vjp(ones, X) must be 0 everywhere, and must leave "
-    f"upstream unchanged; got\n{softmax_vjp(np.ones((3, 4)), X)}")
+    "when all scores move together), so softmax_vjp(ones, X, S) must be 0 everywhere, and must leave "
+    f"upstream unchanged; got\n{softmax_vjp(np.ones((3, 4)), X, S)}")
 
 # %% nbgrader={"grade": true, "grade_id": "test-softmax-vjp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-assert np.shape(softmax_vjp(np.ones(2), np.ones(2))) == (2,)
+assert np.shape(softmax_vjp(np.ones(2), np.ones(2), np.full(2, 0.5))) == (2,)
 ### BEGIN HIDDEN TESTS
-for shape, seed in [((1,), 51), ((6,), 52), ((5, 3), 53), ((2, 3, 4), 54), ((1, 7), 55)]:
+for shape, seed in [((1,), 51), ((6,), 52), ((5, 3), 53), ((2, 3, 4), 54), ((1, 7), 55), ((4, 4), 56)]:
     (x,) = random_inputs(shape, seed=seed)
-    check_vjp(course.softmax, softmax_vjp, 2.0 * x, seed=seed)
+    check_vjp(course.softmax, lambda u, x: softmax_vjp(u, x, course.softmax(x)), 2.0 * x, seed=seed)
 x = np.array([[1000.0, 1001.0, 999.0], [-5.0, 0.0, 5.0]])
 u = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
-got = softmax_vjp(u, x)
-assert np.all(np.isfinite(got)), "softmax_vjp overflows for large x: use course.softmax (it subtracts the max)"
+got = softmax_vjp(u, x, course.softmax(x))
+assert np.all(np.isfinite(got)), "softmax_vjp is not finite for large x: use the saved output y"
 assert np.allclose(got, course.vjp(course.softmax, x)[1](u)[0]), "softmax_vjp is wrong for large scores"
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-derive", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 7. Derive it yourself: a norm and a log-sum-exp
+#
+# Two reductions along the last axis that the lecture notes never show. A reduction along the last
+# axis turns `x` of shape `(..., n)` into `y` of shape `(...)`: one number per row, and so the
+# upstream gradient has one number per row too. Done in full for the **squared norm**
+# $q = \sum_k x_k^2$ of each row: $\partial q / \partial x_j = 2 x_j$, so each row of
+# $\frac{\partial L}{\partial x}$ is $2x$ times that row's upstream number. In code, the upstream
+# gradient gets a last axis of length 1 so that it multiplies a whole row:
+
+# %%
+def squared_norm_rows(x):
+    return (x * x).sum(axis=-1)
+
+
+def squared_norm_vjp(upstream, x, y):
+    return 2.0 * x * upstream[..., None]
+
+
+(x,) = random_inputs((4, 3), seed=8)
+print("squared_norm_vjp agrees with finite differences:",
+      check_vjp(squared_norm_rows, lambda u, x: squared_norm_vjp(u, x, squared_norm_rows(x)), x))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-norm", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 7: the Euclidean norm, `norm_vjp(upstream, x, y)` (4 points)
+#
+# **What to do.** For $y = \lVert x \rVert = \sqrt{\sum_k x_k^2}$ along the last axis
+# (`np.linalg.norm(x, axis=-1)`), return $\frac{\partial L}{\partial x}$, the shape of `x`; `upstream`
+# and `y` have the shape of `x` without its last axis. A row of zeros is a kink of the norm (a cone
+# has no slope at its tip): return 0 for such a row, finite, and without any warning from numpy.
+#
+# **Example.** `norm_vjp(np.array(1.0), np.array([0.0, 2.0]), np.array(2.0))` is `[0, 1]`: near
+# $x = (0, 2)$, moving $x_1$ does not change the norm to first order, and moving $x_2$ changes it one
+# for one.
+#
+# <details><summary>Hint 1</summary>
+#
+# $\lVert x \rVert = \sqrt{q}$ with $q$ the squared norm above: the chain rule through $\sqrt{\ }$
+# (section 4), then through $q$. Write the result with the saved output $y$.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# At a row of zeros your formula divides 0 by 0. Dividing by a safe number where $y = 0$ (any
+# non-zero number: that row's $x$ is 0 anyway) avoids the warning; `np.where` picks per element.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "norm-vjp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def norm_vjp(upstream, x, y):
+    """dL/dx for y = np.linalg.norm(x, axis=-1); x: (..., n), upstream and y: (...).
+
+    The shape of x; 0 for a row of x that is all zeros (the norm's kink).
+    """
+    ### BEGIN SOLUTION
+    safe = np.where(y > 0, y, 1.0)
+    return (upstream / safe)[..., None] * x
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-norm-vjp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def norm_rows(x):
+    return np.linalg.norm(x, axis=-1)
+
+
+x = np.array([3.0, 4.0])
+got = norm_vjp(np.array(2.0), x, norm_rows(x))
+if np.allclose(got, 2.0 * 2.0 * x):
+    raise AssertionError("norm_vjp gives the gradient of the squared norm: the chain rule through "
+                         "the square root is missing.")
+if np.allclose(got, 2.0 * x):
+    raise AssertionError("norm_vjp gives upstream * x: it misses a division (the chain rule through "
+                         "the square root).")
+got = norm_vjp(np.array(1.0), np.array([0.0, 2.0]), np.array(2.0))
+assert np.allclose(got, [0.0, 1.0]), f"norm_vjp(1, [0, 2], 2) should be [0, 1], got {got}"
+(X, U) = random_inputs((4, 3), (4,), seed=9)
+try:
+    got = norm_vjp(U, X, norm_rows(X))
+except ValueError as err:
+    raise AssertionError(f"norm_vjp fails on a batch, x of shape (4, 3) with upstream of shape (4,) "
+                         f"({err}): each row's upstream number multiplies a whole row.") from None
+check_vjp(norm_rows, lambda u, x: norm_vjp(u, x, norm_rows(x)), X)
+
+zero_row = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])
+with warnings.catch_warnings():
+    warnings.simplefilter("error")         # a numpy warning becomes an error here
+    try:
+        got = norm_vjp(np.array([1.5, 1.0]), zero_row, norm_rows(zero_row))
+    except RuntimeWarning as warning:
+        raise AssertionError(f"norm_vjp makes numpy warn at a row of zeros ({warning}): a warning "
+                             f"is output on stderr, which costs the points when graded. Do not "
+                             f"divide by 0.") from None
+assert np.all(np.isfinite(got)) and np.allclose(got[0], 0.0), (
+    f"At a row of zeros (the norm's kink) norm_vjp must return 0, got {got[0]}")
+expected = course.vjp(lambda t: (t * t).sum() ** 0.5, zero_row[1])[1](np.array(1.0))[0]
+assert np.allclose(got[1], expected), f"norm_vjp is wrong for the row [1, -2, 2]: {got[1]}, not {expected}"
+
+# %% nbgrader={"grade": true, "grade_id": "test-norm-vjp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(norm_vjp(np.ones(2), np.ones((2, 3)), np.ones(2))) == (2, 3)
+### BEGIN HIDDEN TESTS
+for shape, seed in [((5,), 61), ((1, 1), 62), ((6, 2), 63), ((2, 3, 4), 64), ((3, 3), 65)]:
+    (xh,) = random_inputs(shape, seed=seed)
+    check_vjp(norm_rows, lambda u, x: norm_vjp(u, x, norm_rows(x)), xh, seed=seed)
+(xh, uh) = random_inputs((3, 4), (3,), seed=66)
+assert np.allclose(norm_vjp(uh, 1e3 * xh, norm_rows(1e3 * xh)), norm_vjp(uh, xh, norm_rows(xh))), (
+    "the norm's gradient depends on the direction of x, not its length: norm_vjp(u, c x, c y) must "
+    "equal norm_vjp(u, x, y)")
+batch = np.array([[[0.0, 0.0], [3.0, 4.0]], [[-1.0, 0.0], [0.0, 0.0]]])
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    got = norm_vjp(np.array([[1.0, 2.0], [3.0, 4.0]]), batch, norm_rows(batch))
+assert np.allclose(got, [[[0.0, 0.0], [1.2, 1.6]], [[-3.0, 0.0], [0.0, 0.0]]]), (
+    f"norm_vjp is wrong on a batch with rows of zeros: {got}")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-logsumexp", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Log-sum-exp**, $y = \log \sum_k e^{x_k}$ along the last axis, is a smooth maximum: it is close to
+# $\max_k x_k$ and has a derivative everywhere. It sits inside every cross-entropy loss. The cell
+# below defines it without overflow (the largest score is taken out first).
+
+# %% nbgrader={"grade": false, "grade_id": "logsumexp-function", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def logsumexp(x):
+    """log(sum(exp(x))) along the last axis, computed without overflow; x's shape without its last axis."""
+    top = x.max(axis=-1)
+    return top + np.log(np.exp(x - top[..., None]).sum(axis=-1))
+
+
+print("logsumexp([1, 2, 3])  =", logsumexp(np.array([1.0, 2.0, 3.0])), " (the max is 3)")
+print("logsumexp([1000, 1000]) =", logsumexp(np.array([1000.0, 1000.0])), " (1000 + log 2, with no overflow)")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md-logsumexp-exercise", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 8: `logsumexp_vjp(upstream, x, y)` (4 points)
+#
+# **What to do.** For $y = $ `logsumexp(x)` along the last axis, return $\frac{\partial L}{\partial x}$,
+# the shape of `x`; `upstream` and `y` have the shape of `x` without its last axis. It must stay finite
+# (and silent) for scores in the thousands.
+#
+# **Example.** For `x = [1000, 1000]` (so `y` $= 1000 + \log 2$) and `upstream = 2`, the result is
+# `[1, 1]`, although $e^{1000}$ is infinite in floating point.
+#
+# <details><summary>Hint 1</summary>
+#
+# The derivative of $\log v$ is $v'/v$, with $v = \sum_k e^{x_k}$. The result is a function from
+# section 6.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# $e^{x_j} / \sum_k e^{x_k}$ overflows as written. Rewrite it with the saved output $y$: what is
+# $\sum_k e^{x_k}$ in terms of $y$, and what is the sign of $x_j - y$?
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "logsumexp-vjp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def logsumexp_vjp(upstream, x, y):
+    """dL/dx for y = logsumexp(x) along the last axis; x: (..., n), upstream and y: (...). x's shape."""
+    ### BEGIN SOLUTION
+    return upstream[..., None] * np.exp(x - y[..., None])
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-logsumexp-vjp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+x = np.array([0.5, -1.0, 2.0])
+got = logsumexp_vjp(np.array(1.0), x, logsumexp(x))
+assert np.shape(got) == x.shape, f"logsumexp_vjp must return an array of x's shape {x.shape}, got {np.shape(got)}"
+assert np.isclose(np.sum(got), 1.0), (
+    f"For upstream 1 the entries of logsumexp_vjp sum to 1 (moving every score by t moves y by t), "
+    f"but they sum to {np.sum(got)}: {got}")
+(X, U) = random_inputs((3, 4), (3,), seed=10)
+try:
+    got = logsumexp_vjp(U, X, logsumexp(X))
+except ValueError as err:
+    raise AssertionError(f"logsumexp_vjp fails on a batch, x of shape (3, 4) with upstream of shape "
+                         f"(3,) ({err}): each row's upstream number multiplies a whole row.") from None
+if np.allclose(got, logsumexp_vjp(np.ones(3), X, logsumexp(X))):
+    raise AssertionError("logsumexp_vjp gives the same result for every upstream gradient: it "
+                         "returns the local derivatives alone. Multiply by the upstream gradient "
+                         "(one number per row).")
+check_vjp(logsumexp, lambda u, x: logsumexp_vjp(u, x, logsumexp(x)), X)
+
+big = np.array([1000.0, 1000.0])
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    try:
+        got = logsumexp_vjp(np.array(2.0), big, logsumexp(big))
+    except RuntimeWarning as warning:
+        raise AssertionError(f"logsumexp_vjp overflows for scores near 1000 ({warning}): e^1000 is "
+                             f"inf. Use the saved output y.") from None
+assert np.allclose(got, [1.0, 1.0]), f"logsumexp_vjp(2, [1000, 1000], y) should be [1, 1], got {got}"
+
+# %% nbgrader={"grade": true, "grade_id": "test-logsumexp-vjp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(logsumexp_vjp(np.ones(2), np.ones((2, 3)), np.ones(2))) == (2, 3)
+### BEGIN HIDDEN TESTS
+for shape, seed in [((1,), 81), ((6,), 82), ((5, 3), 83), ((2, 3, 4), 84), ((4, 4), 85)]:
+    (xh,) = random_inputs(shape, seed=seed)
+    check_vjp(logsumexp, lambda u, x: logsumexp_vjp(u, x, logsumexp(x)), 3.0 * xh, seed=seed)
+xh = np.array([[-1000.0, 1000.0, 999.0], [-800.0, -801.0, -802.0]])
+uh = np.array([1.5, -2.0])
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    got = logsumexp_vjp(uh, xh, logsumexp(xh))
+assert np.allclose(got, uh[:, None] * course.softmax(xh)), f"logsumexp_vjp is wrong for extreme scores: {got}"
+### END HIDDEN TESTS
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-jacobian-from-vjp", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 7. Rebuilding a Jacobian from VJPs
+# ## 8. Rebuilding a Jacobian from VJPs
 #
-# A VJP computes $J^T u$ for any $u$ we like. Choose $u = e_i$, the $i$-th basis vector (1 at
-# position $i$, 0 elsewhere): $J^T e_i$ is **row $i$ of $J$**, the gradient of the single output $y_i$.
-# So $m$ VJPs, one per output, give the whole $m \times n$ Jacobian, one row each. This is exactly how
-# `course.jacrev` works ("rev" for reverse mode: one backward pass per output). Its twin
-# `course.jacfwd` builds the same matrix one *column* at a time, with one forward-mode pass per input.
+# A VJP computes $J^T u$ for any $u$ we like. One well-chosen $u$ per output is enough to recover the
+# whole Jacobian, one row at a time. This is how `course.jacrev` works ("rev" for reverse mode: one
+# backward pass per output). Its twin `course.jacfwd` builds the same matrix one *column* at a time,
+# with one forward-mode pass per input (notebook 05).
 #
-# ### Exercise 7: `jacobian_from_vjp(f, vjp_fn, x)`
+# ### Exercise 9: `jacobian_from_vjp(f, vjp_fn, x)` (3 points)
 #
 # **What to do.** Given a function `f` from a 1-D array `x` (length $n$) to a 1-D array (length $m$)
-# and its backward rule `vjp_fn(upstream, x)`, return the Jacobian of `f` at `x` in **numerator
-# layout**: shape $(m, n)$, the same as `course.jacrev(f)(x)`.
-#
-# **Approach.** Find $m$ from `f(x)`. For each output $i$, build $e_i$, call `vjp_fn(e_i, x)`, and keep
-# the result as row $i$.
+# and its backward rule `vjp_fn(upstream, x)` (which returns $J^T$ `upstream`, of `x`'s shape),
+# return the Jacobian of `f` at `x` in **numerator layout**: shape $(m, n)$, the same as
+# `course.jacrev(f)(x)`. Call `vjp_fn` once per output, and nothing of the engine.
 #
 # **Example.** For `f = lambda x: A @ x` with `vjp_fn = lambda u, x: A.T @ u`, the result is `A` itself.
 #
-# **Hints.**
-# - `np.zeros(m)` then set one entry to 1 (or take row `i` of `np.eye(m)`).
-# - `np.stack(rows)` stacks the rows along a new first axis: shape $(m, n)$. Stacking them as
-#   columns gives the lecture's $n \times m$ layout, which is not what is asked for here.
+# <details><summary>Hint 1</summary>
+#
+# Which upstream gradient $u$ makes $J^T u$ equal to row $i$ of $J$? (Row $i$ is the gradient of the
+# single output $y_i$.)
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# $m$ comes from `f(x)`, not from `x`. You get $m$ vectors of length $n$; the result has shape $(m, n)$.
+# Stacked the other way, they would give the lecture's $n \times m$ layout, which is not what is
+# asked for here.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "jacobian-from-vjp", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def jacobian_from_vjp(f, vjp_fn, x):
@@ -778,15 +1216,18 @@ def jacobian_from_vjp(f, vjp_fn, x):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-jacobian-from-vjp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-jacobian-from-vjp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 A = np.array([[1.0, 2.0, 3.0],
               [4.0, 5.0, 6.0]])
 x = np.array([0.5, -1.0, 2.0])
-got = jacobian_from_vjp(lambda x: A @ x, lambda u, x: A.T @ u, x)
+try:
+    got = jacobian_from_vjp(lambda x: A @ x, lambda u, x: A.T @ u, x)
+except ValueError as err:
+    raise AssertionError(f"jacobian_from_vjp raised ValueError for f: R^3 -> R^2 ({err}). The upstream "
+                         f"gradients have the shape of f(x), (2,), not of x.") from None
 assert np.shape(got) == (2, 3), (
     f"f maps 3 numbers to 2, so its Jacobian in numerator layout is 2 x 3 (one row per output); "
-    f"got shape {np.shape(got)}" + (" (rows and columns swapped: stack the VJPs as rows)"
-                                     if np.shape(got) == (3, 2) else ""))
+    f"got shape {np.shape(got)}" + (" (rows and columns swapped)" if np.shape(got) == (3, 2) else ""))
 assert np.allclose(got, A), f"The Jacobian of x -> A @ x is A =\n{A}\ngot\n{got}"
 
 
@@ -800,7 +1241,7 @@ assert np.allclose(got, course.jacrev(neighbour_products)(x)), (
     f"jacobian_from_vjp(neighbour_products, ...) should match course.jacrev:\n"
     f"{course.jacrev(neighbour_products)(x)}\ngot\n{got}")
 
-# %% nbgrader={"grade": true, "grade_id": "test-jacobian-from-vjp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-jacobian-from-vjp-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
 assert np.shape(jacobian_from_vjp(np.tanh, lambda u, x: u * (1 - np.tanh(x) ** 2), np.ones(2))) == (2, 2)
 ### BEGIN HIDDEN TESTS
@@ -831,21 +1272,21 @@ assert np.allclose(got, [[0.0, -1.4], [0.6, 0.0]]), (
 
 # %%
 x = np.array([1.0, -2.0, 3.0, -1.0])
-for name, f, vjp_fn, jac in [("relu", course.relu, relu_vjp, relu_jacobian),
-                             ("softmax", course.softmax, softmax_vjp, softmax_jacobian)]:
-    from_vjps = jacobian_from_vjp(f, vjp_fn, x)
+for name, f, rule, jac in [("relu", course.relu, relu_vjp, relu_jacobian),
+                           ("softmax", course.softmax, softmax_vjp, softmax_jacobian)]:
+    from_vjps = jacobian_from_vjp(f, lambda u, x: rule(u, x, f(x)), x)
     print(f"{name:8s} from your VJPs vs your Jacobian: rel. error {rel_error(from_vjps, jac(x)):.1e}; "
           f"vs course.jacrev: {rel_error(from_vjps, course.jacrev(f)(x)):.1e}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-cost", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 8. What the Jacobian costs
+# ## 9. What the Jacobian costs
 #
 # The cell below measures it. For ReLU on vectors of growing length $n$, it builds the explicit Jacobian
-# and applies it ($J^T u$), then applies your mask instead, and records the memory and the time of
-# each. The Jacobian has $n^2$ entries; the VJP touches $n$.
+# and applies it ($J^T u$), then applies your element-wise rule instead, and records the memory and the
+# time of each. The Jacobian has $n^2$ entries; the VJP touches $n$.
 
 # %%
-sizes = [100, 300, 1000, 3000]
+sizes = [100, 300, 1000, 2000]
 rng = np.random.default_rng(0)
 rows = []
 for n in sizes:
@@ -855,7 +1296,7 @@ for n in sizes:
     explicit = J.T @ u
     t_jac = time.perf_counter() - start
     start = time.perf_counter()
-    implicit = relu_vjp(u, x)
+    implicit = relu_vjp(u, x, np.maximum(x, 0.0))
     t_vjp = time.perf_counter() - start
     assert np.allclose(explicit, implicit)
     rows.append((n, J.nbytes, implicit.nbytes, t_jac, t_vjp))
@@ -863,15 +1304,8 @@ for n in sizes:
 print(f"{'n':>6} {'Jacobian bytes':>15} {'VJP bytes':>10} {'Jacobian time':>14} {'VJP time':>10}")
 for n, jb, vb, tj, tv in rows:
     print(f"{n:>6} {jb:>15,} {vb:>10,} {tj * 1e3:>11.2f} ms {tv * 1e3:>7.3f} ms")
-
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.loglog(sizes, [r[1] for r in rows], "o-", color="0.4", label=r"explicit Jacobian ($n^2$ floats)")
-ax.loglog(sizes, [r[2] for r in rows], "o-", color=GRADIENT_COLOR, label=r"VJP ($n$ floats)")
-ax.set_xlabel("n (length of x)")
-ax.set_ylabel("bytes")
-ax.legend()
-ax.set_title("Memory of one ReLU backward step")
-plt.show()
+print(f"\nfrom n = {sizes[0]} to n = {sizes[-1]} the Jacobian grew {rows[-1][1] / rows[0][1]:,.0f} times, "
+      f"the VJP {rows[-1][2] / rows[0][2]:,.0f} times")
 
 batch, width = 64, 4096          # one hidden layer's activations for a batch of 64
 n = batch * width
@@ -887,12 +1321,15 @@ print(f"Its explicit Jacobian would take {n * n * 8 / 1e9:,.0f} GB; the VJP take
 #   $\frac{\partial y}{\partial x}\frac{\partial L}{\partial y}$ in the other. Both compute
 #   $\frac{\partial L}{\partial x} = J^T \frac{\partial L}{\partial y}$, a vector-Jacobian product.
 # - The backward pass never builds a Jacobian. Each gate applies it implicitly, using its structure:
-#   - element-wise functions (ReLU, sigmoid, tanh, exp): local derivative times upstream, element by element;
-#     a mask for ReLU;
-#   - `sum` and `mean`: copy the upstream gradient back along the reduced axis (divided by the count for `mean`);
-#   - softmax: $s \odot (u - \langle u, s\rangle)$, even though its Jacobian is full.
+#   - every element-wise function: one construction, the local derivative times the upstream
+#     gradient; you wrote it once and built the rules of 01 and three new ones from it;
+#   - reductions: the upstream gradient copied back along the reduced axes (divided by the count
+#     for `mean`), with a length-1 axis put back so that broadcasting copies it along the right axis;
+#   - softmax, whose Jacobian is full: a diagonal minus an outer product, applied in $O(n)$;
+#   - the norm and the log-sum-exp, which you derived with no formula given, with their kink and
+#     their overflow handled.
 # - A Jacobian can be rebuilt from VJPs, one row per output, which is what `jacrev` does; the price is
 #   $n^2$ memory against $n$, which is why nobody does it inside a network.
 #
-# Next: matrices. With $y = xW$ the Jacobian becomes a 4-D array, and the same reasoning gives
-# $\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} W^T$.
+# Next: matrices. With $y = xW$ the Jacobian becomes a 4-D array, broadcasting must be undone in the
+# backward pass, and you will assemble a backward pass of your own over a whole graph of arrays.

@@ -9,6 +9,9 @@
 # %% [markdown]
 # # 05 · Forward mode: the chain rule in the other order
 #
+# **41 points**, in 11 exercises. Each exercise has a visible test right after it and hidden tests
+# that check more cases when your work is graded; the points of both are in each test cell.
+#
 # Backprop is one way to apply the chain rule. This assignment shows that it is a *choice*, which
 # other choices exist, and when each one is the right one.
 #
@@ -16,20 +19,25 @@
 #
 # 1. The chain rule of a composed function is a product of Jacobian matrices. Matrix products are
 #    associative, so we may multiply them in any order: from the output side (*reverse mode*,
-#    backprop) or from the input side (*forward mode*). You will count what each order costs.
+#    backprop), from the input side (*forward mode*), or in any bracketing in between. You will
+#    count what each order costs and find the cheapest one.
 # 2. Forward mode on a computational graph: the same local gradients as backprop, visited from the
 #    inputs to the output.
-# 3. Dual numbers: a value and its derivative carried together through ordinary arithmetic.
-# 4. Jacobian-vector product (JVP) rules for `tanh`, matrix multiplication and softmax, and the
-#    *dot-product test*, which checks forward mode against reverse mode with no finite
+# 3. Dual numbers: a value and its derivative carried together through ordinary arithmetic. You
+#    derive the quotient and power rules from one algebraic rule, $\varepsilon^2 = 0$.
+# 4. Jacobian-vector product (JVP) rules that the lecture notes never show, derived by you: the
+#    log-sum-exp, a row standardisation (the heart of layer normalisation), and a linear solve.
+#    Then the *dot-product test*, which checks forward mode against reverse mode with no finite
 #    differences at all.
 # 5. When to build a whole Jacobian with forward mode (`jacfwd`) and when with reverse mode
 #    (`jacrev`).
 #
-# Run the cells in order. Each exercise has a visible test right after it; hidden tests check more
-# cases when your work is graded.
+# Run the cells in order.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import itertools
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -58,10 +66,10 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # $$J = J_3 \, J_2 \, J_1 \qquad (d_3 \times d_0).$$
 #
-# *A note on layout.* This notebook, the engine (`course/transforms.py`) and JAX write a Jacobian
-# as **outputs × inputs** (row $i$ belongs to output $i$). The lecture notes write $dy/dx$ as
-# inputs × outputs, the transpose, so that $dL/dx = (dy/dx)(dL/dy)$ reads left to right. The numbers
-# are the same; only the transposes move.
+# *A note on layout.* This notebook, the engine and JAX write a Jacobian as **outputs × inputs**
+# (row $i$ belongs to output $i$). The lecture notes write $dy/dx$ as inputs × outputs, the
+# transpose, so that $dL/dx = (dy/dx)(dL/dy)$ reads left to right. The numbers are the same; only
+# the transposes move.
 #
 # Matrix multiplication is associative: $(J_3 J_2) J_1 = J_3 (J_2 J_1)$. Both groupings give the
 # same matrix, but not for the same amount of work. Multiplying an $a \times b$ matrix by a
@@ -75,8 +83,7 @@ np.set_printoptions(precision=4, suppress=True)
 # When $f$ ends in a scalar loss, $d_3 = 1$ and $J_3$ is a single row. The reverse order then only
 # ever multiplies a row vector by a matrix: a **vector-Jacobian product** (VJP). That is exactly what
 # backprop does, one gate at a time: the upstream gradient is the row vector. The figure below draws
-# the matrices to scale for a small chain with 8 inputs and 1 output; the number under each arrow is
-# the multiply-adds of that product.
+# the matrices to scale for a small chain with 8 inputs and 1 output, one multiplication per step.
 
 # %%
 def draw_matrix(ax, x, rows, cols, color, label, scale=0.22):
@@ -88,43 +95,31 @@ def draw_matrix(ax, x, rows, cols, color, label, scale=0.22):
 
 
 def draw_orders(dims):
-    # The two orders of multiplying J_L ... J_1 for layer sizes dims = (d0, ..., dL), step by step.
+    # The two orders of multiplying J_L ... J_1 for layer sizes dims = (d0, ..., dL), one
+    # multiplication per step: gray, the Jacobians not multiplied yet; coloured, the running product.
     L = len(dims) - 1
-    shapes = {k: (dims[k], dims[k - 1]) for k in range(1, L + 1)}
+    gray = "#adb5bd"
+    jacobian = {k: (f"J{k}", (dims[k], dims[k - 1]), gray) for k in range(1, L + 1)}
     fig, axes = plt.subplots(2, 1, figsize=(10, 4.2))
     for ax, order in zip(axes, ("reverse", "forward")):
-        x, total = 0.0, 0
-        # the stages: which factors are still separate, and the running product
-        if order == "reverse":
-            running = shapes[L]
-            stages = [([f"J{k}" for k in range(L, 0, -1)], None)]
-            for k in range(L - 1, 0, -1):
-                cost = running[0] * running[1] * shapes[k][1]
-                total += cost
-                running = (running[0], shapes[k][1])
-                stages.append(([f"J{j}" for j in range(k - 1, 0, -1)], (running, cost)))
-        else:
-            running = shapes[1]
-            stages = [([f"J{k}" for k in range(L, 0, -1)], None)]
-            for k in range(2, L + 1):
-                cost = shapes[k][0] * running[0] * running[1]
-                total += cost
-                running = (shapes[k][0], running[1])
-                stages.append(([f"J{j}" for j in range(L, k, -1)], (running, cost)))
-        for s, (separate, product) in enumerate(stages):
-            if s:
+        x = 0.0
+        from_output = order == "reverse"
+        for step in range(L):
+            if from_output:          # J_L ... J_(L-step) are multiplied, J_(L-step-1) ... J_1 not yet
+                shape = (dims[L], dims[L - step - 1])
+                pieces = [(f"{shape[0]}×{shape[1]}", shape, GRADIENT_COLOR)] if step else []
+                pieces += [jacobian[k] for k in range(L - step - 1 if step else L, 0, -1)]
+            else:                    # J_(step+1) ... J_1 are multiplied
+                shape = (dims[step + 1], dims[0])
+                pieces = [jacobian[k] for k in range(L, step + 1 if step else 0, -1)]
+                pieces += [(f"{shape[0]}×{shape[1]}", shape, TANGENT_COLOR)] if step else []
+            if step:
                 ax.annotate("", xy=(x + 0.55, 0), xytext=(x + 0.1, 0),
                             arrowprops=dict(arrowstyle="->", color="gray"))
-                ax.text(x + 0.33, -1.25, f"+{product[1]}", ha="center", fontsize=8, color="gray")
                 x += 0.75
-            pieces = [(name, shapes[int(name[1:])], "#adb5bd") for name in separate]
-            if product is not None:   # the running product sits on the side it started from
-                color = GRADIENT_COLOR if order == "reverse" else TANGENT_COLOR
-                p = (f"{product[0][0]}×{product[0][1]}", product[0], color)
-                pieces = [p] + pieces if order == "reverse" else pieces + [p]
-            for name, (r, c), color in pieces:
-                x = draw_matrix(ax, x, r, c, color, name) + 0.08
-        ax.set_title(f"{order} order: {total} multiply-adds in all", fontsize=10, loc="left")
+            for label, (r, c), color in pieces:
+                x = draw_matrix(ax, x, r, c, color, label) + 0.08
+        ax.set_title(f"{order} order", fontsize=10, loc="left")
         ax.set_xlim(-0.1, x + 0.1)
         ax.set_ylim(-1.4, 1.4)
         ax.set_aspect("equal")
@@ -143,7 +138,7 @@ draw_orders((8, 6, 4, 1))
 # multiplication on (the loss has one output); in the forward order it carries all 8 input columns
 # through every step.
 #
-# ### Exercise 1: multiply a Jacobian chain in either order, and count the work
+# ### Exercise 1: multiply a Jacobian chain in either order, and count the work (2 points)
 #
 # **What to do.** Write `chain_product(jacobians, order)`. `jacobians` is the list
 # `[J1, J2, ..., JL]` in the order the steps are applied (`J1` acts on the input, so
@@ -151,19 +146,26 @@ draw_orders((8, 6, 4, 1))
 # order and count the multiply-adds. Return the pair `(J, multiply_adds)`, where
 # `J = JL @ ... @ J1` and `multiply_adds` is an `int`.
 #
-# **Approach.**
-# * reverse: start with `running = JL`; then for `J` in `J(L-1), ..., J1`: `running = running @ J`.
-# * forward: start with `running = J1`; then for `J` in `J2, ..., JL`: `running = J @ running`.
-# * Before each product `A @ B`, add `A.shape[0] * A.shape[1] * B.shape[1]` to the count.
+# **Approach.** Keep a running product. In the reverse order it starts as the Jacobian nearest the
+# output, and the others join it one at a time, moving toward the input; in the forward order it
+# starts at the input's end. Add the cost of every product as you make it.
 #
-# **Example.** Layer sizes $(d_0, d_1, d_2, d_3) = (4, 3, 2, 1)$: the Jacobians have shapes
-# `(3, 4)`, `(2, 3)`, `(1, 2)`. In the reverse order, `J3 @ J2` is a `(1, 2) @ (2, 3)` product,
-# $1 \cdot 2 \cdot 3$ multiply-adds, and then a `(1, 3) @ (3, 4)` product, $1 \cdot 3 \cdot 4$. In the forward
-# order, `J2 @ J1` costs $2 \cdot 3 \cdot 4$ and then `J3 @ (...)` costs $1 \cdot 2 \cdot 4$.
+# **Example.** For layer sizes $(d_0, d_1, d_2, d_3) = (4, 3, 2, 1)$ (Jacobians of shapes `(3, 4)`,
+# `(2, 3)`, `(1, 2)`), the reverse order costs 18 multiply-adds and the forward order 32.
 #
-# **Hints.** With a single Jacobian there is nothing to multiply: return it with a count of 0.
-# `reversed(jacobians)` and slicing (`jacobians[1:]`) help. The two orders must give the same `J`
-# (up to rounding): that is associativity.
+# <details><summary>Hint 1</summary>
+#
+# Write both orders of three Jacobians with brackets: $((J_3 J_2) J_1)$ and $J_3 (J_2 J_1)$. Which
+# matrix does each start from, and on which side of the running product does the next one go so
+# that the shapes fit?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# An `(a, b) @ (b, c)` product costs $a \cdot b \cdot c$: read the three numbers off the shapes of
+# the two factors just before you multiply them. With a single Jacobian there is nothing to multiply
+# (a count of 0). Both orders must give the same `J`, up to rounding: that is associativity.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "chain-product", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def chain_product(jacobians, order):
@@ -202,16 +204,19 @@ assert np.shape(J_rev) == (1, 4) and np.shape(J_fwd) == (1, 4), (
     f"got {np.shape(J_rev)} (reverse) and {np.shape(J_fwd)} (forward)")
 assert np.allclose(J_rev, J3 @ J2 @ J1) and np.allclose(J_fwd, J3 @ J2 @ J1), (
     "J must equal J3 @ J2 @ J1 in both orders: multiply the Jacobians, do not transpose them")
-assert cost_rev == 1 * 2 * 3 + 1 * 3 * 4, (
-    f"reverse order: (J3 @ J2) costs 1*2*3, then (J3 J2) @ J1 costs 1*3*4, "
-    f"{1 * 2 * 3 + 1 * 3 * 4} in all; you counted {cost_rev}")
-assert cost_fwd == 2 * 3 * 4 + 1 * 2 * 4, (
-    f"forward order: (J2 @ J1) costs 2*3*4, then J3 @ (J2 J1) costs 1*2*4, "
-    f"{2 * 3 * 4 + 1 * 2 * 4} in all; you counted {cost_fwd}")
+assert (cost_rev, cost_fwd) != (32, 18), (
+    "the two counts are swapped: the reverse order starts from J3, the Jacobian of the OUTPUT step")
+assert cost_rev == 18, (
+    f"reverse order, layer sizes (4, 3, 2, 1): (J3 @ J2) is a (1, 2) @ (2, 3) product, then a "
+    f"(1, 3) @ (3, 4) one; they cost 18 multiply-adds in all, you counted {cost_rev}. An (a, b) @ "
+    f"(b, c) product costs a * b * c")
+assert cost_fwd == 32, (
+    f"forward order, layer sizes (4, 3, 2, 1): (J2 @ J1) is a (2, 3) @ (3, 4) product, then "
+    f"J3 @ (J2 J1) a (1, 2) @ (2, 4) one: 32 multiply-adds in all; you counted {cost_fwd}")
 
-# %% nbgrader={"grade": true, "grade_id": "test-chain-product-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-chain-product-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = chain_product([np.ones((2, 3)), np.ones((1, 2))], "forward")  # runs your code once
+assert np.shape(chain_product([np.ones((2, 3)), np.ones((1, 2))], "forward")[0]) == (1, 3)
 ### BEGIN HIDDEN TESTS
 def _expected_costs(dims):
     L = len(dims) - 1
@@ -285,9 +290,193 @@ plt.show()
 
 
 # %% [markdown]
-# **Cost for $n$ inputs and $m$ outputs.** An autodiff system never multiplies whole Jacobians; it
-# pushes one vector at a time through the chain, and each such pass costs a small constant times
-# one evaluation of $f$:
+# ### Neither order is always the cheapest
+#
+# Forward and reverse are only two of the ways to put brackets into $J_L \cdots J_1$. Three
+# Jacobians have exactly those two bracketings; four have five, among them
+# $(J_4 J_3)(J_2 J_1)$, which is neither; and the number grows fast (the Catalan numbers, which the
+# cell below prints). Picture a chain whose middle is narrow, like an autoencoder's bottleneck:
+# wide, wide, *one*, wide, wide. Both one-sided orders carry a wide running product across the
+# bottleneck, while multiplying each side down to the bottleneck first never does.
+#
+# Reverse-mode AD is the choice of one bracketing. Which one is the cheapest is a classic question
+# (the *matrix chain* problem), and you can answer it exactly with a little thought.
+
+# %%
+for L in (3, 4, 5, 10, 20, 30):
+    print(f"{L:>2} Jacobians: {math.comb(2 * (L - 1), L - 1) // L:>22,} bracketings")
+
+# %% [markdown]
+# ### Exercise 2: the cheapest bracketing (6 points)
+#
+# **What to do.** Write `cheapest_order(dims)` for layer sizes `dims = (d0, d1, ..., dL)` (so
+# $J_k$ has shape $d_k \times d_{k-1}$, $L \ge 1$). Return the pair `(cost, order)`: the smallest
+# number of multiply-adds over **all** bracketings of $J_L \cdots J_1$, and one bracketing that
+# achieves it. An `order` is written with the Jacobians' numbers: `k` (an `int`) is $J_k$ alone, and
+# a product of two bracketed parts is the tuple `(left, right)`, the left part nearer the output.
+# So `((3, 2), 1)` is the reverse order of three Jacobians, `(3, (2, 1))` the forward one, and a
+# single Jacobian's order is `1`. It must answer for a chain of 30 Jacobians within a second:
+# trying every bracketing is out of the question.
+#
+# **Approach.** Think about the *last* multiplication of the cheapest bracketing, and solve small
+# sub-chains before the large ones that contain them, remembering their answers.
+#
+# **Example.** `cheapest_order((4, 3, 2, 1))` is `(18, ((3, 2), 1))`: for these sizes the reverse
+# order is the cheapest. For the bottleneck `(10, 10, 1, 10, 10)` the answer is
+# `(300, ((4, 3), (2, 1)))`.
+#
+# <details><summary>Hint 1</summary>
+#
+# The last product of a bracketing of the sub-chain $J_j \cdots J_i$ multiplies $J_j \cdots J_{k+1}$
+# by $J_k \cdots J_i$, for some $k$ between $i$ and $j - 1$. What shapes do those two parts have
+# (read them off `dims`), and so what does the last product cost? Given the split $k$, how should
+# each of the two parts be bracketed?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# There are only $L(L+1)/2$ sub-chains $(i, j)$. Compute the cheapest cost (and a bracketing) of each
+# one once: either fill a table by increasing length $j - i$, or write a recursive function of
+# $(i, j)$ and let `functools.lru_cache` remember its results. A sub-chain of one Jacobian costs 0.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "cheapest-order", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def cheapest_order(dims):
+    """The cheapest bracketing of J_L ... J_1 for layer sizes dims = (d0, ..., dL), J_k: (d_k, d_(k-1)).
+
+    Returns (cost, order): the fewest multiply-adds of any bracketing, and one bracketing with that
+    cost, written as nested pairs (left, right) of Jacobian numbers k = 1..L (left nearer the output).
+    """
+    dims = tuple(int(d) for d in dims)
+    ### BEGIN SOLUTION
+    L = len(dims) - 1
+    best = {(k, k): (0, k) for k in range(1, L + 1)}      # (i, j): sub-chain J_j ... J_i
+    for length in range(1, L):
+        for i in range(1, L - length + 1):
+            j = i + length
+            best[i, j] = min(
+                ((best[k + 1, j][0] + best[i, k][0] + dims[j] * dims[k] * dims[i - 1],
+                  (best[k + 1, j][1], best[i, k][1])) for k in range(i, j)),
+                key=lambda candidate: candidate[0])
+    return best[1, L]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-cheapest-order", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def bracketing_cost(order, dims):
+    """(rows, cols, multiply-adds) of a bracketing, and the Jacobians it covers, checked."""
+    if isinstance(order, (int, np.integer)):
+        k = int(order)
+        assert 1 <= k < len(dims), f"the order names J{k}, but the chain only has J1 ... J{len(dims) - 1}"
+        return dims[k], dims[k - 1], 0, [k]
+    assert isinstance(order, tuple) and len(order) == 2, (
+        f"an order is a Jacobian number or a pair (left, right), not {order!r}")
+    r1, c1, cost1, left = bracketing_cost(order[0], dims)
+    r2, c2, cost2, right = bracketing_cost(order[1], dims)
+    assert left[-1] == right[0] + 1, (
+        f"{order!r}: the left part ends at J{left[-1]}, so the right part must start at "
+        f"J{left[-1] - 1} (left is nearer the output), not J{right[0]}")
+    return r1, c2, cost1 + cost2 + r1 * c1 * c2, left + right
+
+
+def check_order(dims):
+    cost, order = cheapest_order(dims)
+    rows, cols, its_cost, covered = bracketing_cost(order, dims)
+    L = len(dims) - 1
+    assert covered == list(range(L, 0, -1)), f"{order!r} must use J{L} ... J1 once each, in order"
+    assert its_cost == cost, (
+        f"layer sizes {dims}: the bracketing {order!r} costs {its_cost}, not the {cost} you return")
+    return cost, order
+
+
+assert check_order((4, 3, 2, 1)) == (18, ((3, 2), 1)), (
+    "layer sizes (4, 3, 2, 1) have one output: the reverse order ((3, 2), 1), 18 multiply-adds, "
+    f"is the cheapest; you return {cheapest_order((4, 3, 2, 1))}")
+assert check_order((1, 2, 3, 4)) == (18, (3, (2, 1))), (
+    "layer sizes (1, 2, 3, 4) have one input: the forward order (3, (2, 1)) is the cheapest")
+cost, order = check_order((10, 10, 1, 10, 10))
+assert cost == 300, (
+    f"the bottleneck (10, 10, 1, 10, 10): ((4, 3), (2, 1)) costs 300, a quarter of either "
+    f"one-sided order; you return cost {cost} with {order!r}. The cheapest bracketing may be "
+    f"neither forward nor reverse: try every last split")
+cost, order = check_order((10, 8, 6, 3, 4))
+assert cost == 504, (
+    f"layer sizes (10, 8, 6, 3, 4): the cheapest bracketing costs 504, you return {cost} "
+    f"({order!r}). Multiplying the cheapest neighbours first (a greedy choice) is not always the "
+    f"cheapest overall: try every last split")
+
+
+def every_cost(dims, i, j):
+    # the costs of all bracketings of J_j ... J_i, by brute force (fine for short chains)
+    if i == j:
+        return {0}
+    return {a + b + dims[j] * dims[k] * dims[i - 1]
+            for k in range(i, j) for a in every_cost(dims, k + 1, j) for b in every_cost(dims, i, k)}
+
+
+rng = np.random.default_rng(2)
+for trial in range(6):
+    dims = tuple(int(d) for d in rng.integers(1, 12, size=trial % 4 + 3))
+    cost, order = check_order(dims)
+    assert cost == min(every_cost(dims, 1, len(dims) - 1)), (
+        f"layer sizes {dims}: the cheapest of all bracketings costs "
+        f"{min(every_cost(dims, 1, len(dims) - 1))}; you return {cost} ({order!r})")
+assert check_order((7, 3)) == (0, 1), (
+    "a single Jacobian: nothing to multiply, cost 0, and its order is 1")
+
+# %% nbgrader={"grade": true, "grade_id": "test-cheapest-order-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert cheapest_order((3, 2))[0] == 0
+### BEGIN HIDDEN TESTS
+assert check_order((2, 5, 3))[0] == 30, "two Jacobians: one product"
+_rng = np.random.default_rng(12)
+for _trial in range(12):
+    _dims = tuple(int(d) for d in _rng.integers(1, 30, size=_trial % 5 + 4))
+    _cost, _order = check_order(_dims)
+    _best = min(every_cost(_dims, 1, len(_dims) - 1))
+    assert _cost == _best, f"layer sizes {_dims}: expected {_best}, got {_cost}"
+# a long chain: the answer of an independent recursion, and in good time
+import functools as _functools
+import time as _time
+_dims = tuple(int(d) for d in _rng.integers(1, 60, size=31))
+
+@_functools.lru_cache(maxsize=None)
+def _reference(i, j):
+    if i == j:
+        return 0
+    return min(_reference(i, k) + _reference(k + 1, j) + _dims[j] * _dims[k] * _dims[i - 1]
+               for k in range(i, j))
+
+_start = _time.perf_counter()
+_cost, _order = check_order(_dims)
+_seconds = _time.perf_counter() - _start
+assert _cost == _reference(1, 30), f"30 Jacobians: expected {_reference(1, 30)}, got {_cost}"
+assert _seconds < 2.0, f"30 Jacobians took {_seconds:.1f} s: solve each sub-chain once"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The cell below asks your `cheapest_order` about three chains: the classifier from above, the
+# bottleneck, and a chain with one input and ten outputs.
+
+# %%
+for dims in [(784, 256, 128, 10, 1), (10, 10, 1, 10, 10), (1, 64, 64, 10)]:
+    L = len(dims) - 1
+    jacobians = [np.zeros((dims[k], dims[k - 1])) for k in range(1, L + 1)]
+    best, order = cheapest_order(dims)
+    print(f"layer sizes {dims}: reverse {chain_product(jacobians, 'reverse')[1]:,}, "
+          f"forward {chain_product(jacobians, 'forward')[1]:,}, cheapest {best:,} as {order}")
+
+# %% [markdown]
+# For a loss at the end of a network the cheapest bracketing is the reverse one, and for a single
+# input it is the forward one. An autodiff system, however, does not get to choose freely: it never
+# holds the Jacobians as matrices (a layer's Jacobian with a million inputs would have a million
+# columns). It pushes *vectors* through the chain, and forward and reverse are the two bracketings
+# that only ever multiply a matrix by a vector. That is why there are two modes. (On a general graph,
+# finding the cheapest way to accumulate a Jacobian is NP-hard, so practical systems stick to these
+# two, or mix them per block.)
+#
+# **Cost for $n$ inputs and $m$ outputs.** Each pass of a vector through the chain costs a small
+# constant times one evaluation of $f$:
 #
 # | | forward mode | reverse mode |
 # |---|---|---|
@@ -319,6 +508,11 @@ plt.show()
 # $$\dot{\text{node}} = \sum_{p \,\in\, \text{inputs of node}} \frac{\partial\, \text{node}}{\partial p} \cdot \dot{p}
 # \qquad \text{inputs first.}$$
 #
+# For example, take $h = a \cdot b$ and $\text{out} = h + a$ with $a = 3$, $b = 2$, and seed $a$ with
+# 1 (and $b$ with 0). The `*` node has local gradients $b = 2$ (towards $a$) and $a = 3$ (towards
+# $b$), so $\dot h = 2 \cdot 1 + 3 \cdot 0 = 2$; the `+` node has local gradients 1 and 1, so
+# $\dot{\text{out}} = 1 \cdot \dot h + 1 \cdot \dot a = 3$, which is $\partial\,\text{out}/\partial a = b + 1$.
+#
 # One forward sweep gives the derivative of **every** node with respect to **one** input direction.
 # One backward sweep gives the derivative of **one** output with respect to **every** node. With a
 # seed of 1 on input $x$, the output's tangent is $\partial\,\text{out}/\partial x$: the same number that
@@ -326,28 +520,35 @@ plt.show()
 #
 # The scalar engine's `Value` already stores what you need. Each node has `node._parents` (its
 # inputs, a tuple; a node used twice, as in `x * x`, appears twice) and `node._local_grads` (the
-# matching local gradients $\partial\,\text{node}/\partial\,\text{parent}$, computed in the forward pass);
-# `Value.backward` in `course/value.py` walks them from the output. `topological_order(root)`
-# lists the nodes with every node after its inputs.
+# matching local gradients $\partial\,\text{node}/\partial\,\text{parent}$, computed in the forward pass).
+# `topological_order(root)` (imported above) lists the nodes of the graph with every node after its
+# inputs.
 #
-# ### Exercise 2: a forward sweep over a `Value` graph
+# ### Exercise 3: a forward sweep over a `Value` graph (4 points)
 #
 # **What to do.** Write `forward_tangents(root, seeds)`. `root` is the output `Value` of a graph
 # that has been computed; `seeds` is a dict `{leaf Value: tangent}`. Leaves not in `seeds`
 # (including constants such as the `2` in `2 * x`) have tangent 0. Return a dict mapping **every
 # node** of the graph (the `Value` objects themselves) to its tangent, a float.
 #
-# **Approach.** Go through `topological_order(root)`. A leaf (no parents) gets `seeds.get(node, 0.0)`;
-# any other node gets the sum of `local * tangents[parent]` over
-# `zip(node._parents, node._local_grads)`.
+# **Approach.** Visit the nodes in an order where every node comes after its inputs, and give each
+# one its tangent from the formula above.
 #
-# **Example.** For `out = x * y` with `x = 2` and `y = 5`, the local gradients of the `*` node
-# are `(5, 2)`. With seeds `{x: 1.0}` the tangent of `out` is $5 \cdot 1 + 2 \cdot 0$, which is
-# $\partial\,\text{out}/\partial x$. With seeds `{x: 1.0, y: 1.0}` it is the derivative along the
-# direction $(1, 1)$: $\partial\,\text{out}/\partial x + \partial\,\text{out}/\partial y$.
+# **Example.** For `out = x * y` with `x = Value(2.0)` and `y = Value(5.0)`, the seeds `{x: 1.0}`
+# give the output the tangent 5.0, and the seeds `{x: 1.0, y: 1.0}` give it 7.0 (the derivative along
+# the direction (1, 1)).
 #
-# **Hints.** Visit a node only after all its inputs: `topological_order` does that. Do not call
-# `backward()`: nothing here goes backward. A parent listed twice contributes twice, as in backprop.
+# <details><summary>Hint 1</summary>
+#
+# Which nodes have no parents, and where does their tangent come from? Which dict method gives a
+# default for a key that is missing?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# In `x * x` the node lists the parent `x` twice, with a local gradient for each: how many terms
+# does its tangent have? Do not call `backward()`: nothing here goes backward.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "forward-tangents", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def forward_tangents(root, seeds):
@@ -368,31 +569,28 @@ def forward_tangents(root, seeds):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-forward-tangents", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-forward-tangents", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 x, y = Value(2.0, label="x"), Value(5.0, label="y")
 out = x * y
 t = forward_tangents(out, {x: 1.0})
 assert isinstance(t, dict) and out in t, "return a dict with an entry for every node, the output included"
+assert np.isclose(t[x], 1.0) and np.isclose(t[y], 0.0), (
+    f"leaves take their seed, and 0 when they have none: t[x] should be 1, t[y] 0; got {t[x]}, {t[y]}")
 assert np.isclose(t[out], 5.0), (
     f"d(x*y)/dx = y = 5 with seeds {{x: 1}}; your tangent of out is {t[out]}. A node's tangent is the "
-    f"SUM over its inputs of local gradient * tangent of that input: 5 * 1 + 2 * 0")
-assert np.isclose(t[x], 1.0) and np.isclose(t[y], 0.0), (
-    "leaves take their seed, and 0 when they have none: t[x] should be 1, t[y] 0")
-assert np.isclose(forward_tangents(out, {x: 1.0, y: 1.0})[out], 5.0 + 2.0), (
-    "with seeds {x: 1, y: 1} the tangents of both inputs contribute: y * 1 + x * 1")
+    f"SUM over its inputs of local gradient * tangent of that input")
+assert np.isclose(forward_tangents(out, {x: 1.0, y: 1.0})[out], 7.0), (
+    "with seeds {x: 1, y: 1} the tangents of both inputs contribute: y * 1 + x * 1 = 7")
 
-# a bigger graph, with fan-out (x used three times) and a constant: compare with backprop
-a = Value(0.5, label="a")
-b_ = Value(-1.5, label="b")
-h = (a * a + 2 * a * b_).tanh()
-out = h * a + b_.exp()
+# fan-out (a used three times, once as a * a) and a constant factor 2: compare with backprop
+a, b_ = Value(0.5, label="a"), Value(-1.5, label="b")
+out = (a * a + 2 * a * b_).tanh() * a + b_.exp()
 out.backward()
-for leaf in (a, b_):
-    t = forward_tangents(out, {leaf: 1.0})
-    assert np.isclose(t[out], leaf.grad, rtol=1e-12), (
-        f"seeding {leaf.label} with 1 must give d(out)/d{leaf.label}, which backprop computes as "
-        f"{leaf.grad:.6g}; your forward sweep gives {t[out]:.6g}. Does every parent of a node "
-        f"contribute local * tangent(parent), including a parent listed twice?")
+t = forward_tangents(out, {a: 1.0})
+assert np.isclose(t[out], a.grad, rtol=1e-12), (
+    f"seeding a with 1 must give d(out)/da, which backprop computes as {a.grad:.6g}; your forward "
+    f"sweep gives {t[out]:.6g}. Does every parent contribute, including a parent listed twice (a * a)? "
+    f"And is the constant 2 a leaf with tangent 0?")
 t_both = forward_tangents(out, {a: 1.0, b_: 2.0})
 assert np.isclose(t_both[out], a.grad + 2.0 * b_.grad, rtol=1e-12), (
     "with seeds {a: 1, b: 2} the output's tangent is the derivative along (1, 2): "
@@ -400,7 +598,7 @@ assert np.isclose(t_both[out], a.grad + 2.0 * b_.grad, rtol=1e-12), (
 
 # %% nbgrader={"grade": true, "grade_id": "test-forward-tangents-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = forward_tangents(Value(1.0) * Value(2.0), {})  # runs your code once
+assert isinstance(forward_tangents(Value(1.0) * Value(2.0), {}), dict)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(11)
 for _trial in range(5):
@@ -411,7 +609,6 @@ for _trial in range(5):
     _out = _n * _x3 + 3.0 - _m
     _out.backward()
     _grads = {id(leaf): leaf.grad for leaf in _leaves}
-    _inner = {id(node): node.grad for node in topological_order(_out)}
     _seed = _rng.standard_normal(4)
     _t = forward_tangents(_out, {leaf: float(s) for leaf, s in zip(_leaves, _seed)})
     assert len(_t) == len(topological_order(_out)), "return the tangent of every node of the graph"
@@ -441,7 +638,7 @@ def draw_tangents(root, tangents, ax, title):
     # The graph with forward values on the edges and each node's tangent underneath it.
     draw_graph(root, ax=ax, show_grad=False, title=title)
     position = graph_positions(root)
-    for node in topological_order(root):
+    for node in reversed(topological_order(root)):
         x, y = position[id(node)]
         ax.text(x, y - 0.4, f"{tangents[node]:.3g}", color=TANGENT_COLOR, ha="center", va="top",
                 fontsize=9, fontweight="bold", zorder=4,
@@ -477,53 +674,59 @@ print(f"backprop:      a.grad      = {a.grad:.6f}")
 #
 # The classic way to write this is with **dual numbers**. A dual number is a pair
 # $(a, \dot a)$, written $a + \dot a\,\varepsilon$, where $\varepsilon$ is a symbol with the single rule
-# $\varepsilon^2 = 0$. Ordinary algebra then carries derivatives along by itself:
+# $\varepsilon^2 = 0$. Ordinary algebra then carries derivatives along by itself. Multiply two of them:
 #
 # $$(a + \dot a \varepsilon)(b + \dot b \varepsilon) = ab + (\dot a\, b + a\, \dot b)\,\varepsilon + \dot a \dot b\, \varepsilon^2
 # = ab + (\dot a\, b + a\, \dot b)\,\varepsilon .$$
 #
-# The product rule falls out of the multiplication. For a smooth function $g$, the Taylor series
-# stops after one term: $g(a + \dot a \varepsilon) = g(a) + g'(a)\,\dot a\,\varepsilon$. The new tangent is
-# **local derivative × incoming tangent**, the forward twin of backprop's *local gradient × upstream
-# gradient*. Feed in $x + 1\varepsilon$ and out comes $f(x) + f'(x)\,\varepsilon$.
-#
-# The rules, with $(a, \dot a)$ and $(b, \dot b)$ dual numbers:
+# The product rule falls out of the multiplication. Feed $x + 1\varepsilon$ into a program made of
+# such operations and out comes $f(x) + f'(x)\,\varepsilon$. So far, with $(a, \dot a)$ and $(b, \dot b)$ dual
+# numbers:
 #
 # | operation | value | tangent |
 # |---|---|---|
 # | $a + b$ | $a + b$ | $\dot a + \dot b$ |
 # | $a - b$ | $a - b$ | $\dot a - \dot b$ |
 # | $a \cdot b$ | $ab$ | $\dot a\, b + a\, \dot b$ |
-# | $a / b$ | $a / b$ | $(\dot a\, b - a\, \dot b) / b^2$ |
-# | $e^a$ | $e^a$ | $e^a\, \dot a$ |
-# | $\log a$ | $\log a$ | $\dot a / a$ |
-# | $\tanh a$ | $\tanh a$ | $(1 - \tanh^2 a)\, \dot a$ |
-# | $\sigma(a)$ | $\sigma(a)$ | $\sigma(a)(1 - \sigma(a))\, \dot a$ |
-# | $\mathrm{relu}(a)$ | $\max(a, 0)$ | $\dot a$ if $a > 0$, else $0$ |
-# | $a^p$ ($p$ a constant number) | $a^p$ | $p\, a^{p-1}\, \dot a$ |
 #
-# A plain number $c$ is the dual number $(c, 0)$: a constant does not move.
+# A plain number $c$ is the dual number $(c, 0)$: a constant does not move. Quotients, powers and
+# functions such as $e^a$ follow from the same rule $\varepsilon^2 = 0$: you derive them next.
 #
-# ### Exercise 3: dual-number arithmetic
+# ### Exercise 4: the quotient and the power of dual numbers (4 points)
 #
-# **What to do.** Complete `__add__`, `__sub__`, `__mul__` and `__truediv__` of the class `Dual`
-# below, following the table. Each returns a new `Dual`. The first line of each method, already
-# written, turns a plain number `other` into `Dual(other, 0.0)`, so you always combine two `Dual`s.
-# The reflected versions (`2 * d`, `1 - d`, ...) and negation are given: they call yours.
+# **What to do.** In the class `Dual` below, `+`, `-`, `*` (the table) are written. Complete
+# `__truediv__` (`self / other`) and `__pow__` (`self ** p`), each returning a new `Dual`:
+# * in `self / other`, `other` is a `Dual` or a plain number (the given first line lifts it);
+# * in `self ** p`, `p` is either a plain number (any real; `self.value` may then be negative when
+#   `p` is an integer, as in `(-2.0) ** 3`) or a `Dual` (then `self.value > 0`): a moving exponent.
 #
-# **Approach.** `Dual(self.value + other.value, self.tangent + other.tangent)` is all of `__add__`.
+# The reflected versions (`1 / d`, `2 ** d`) and negation are given: they call yours.
 #
-# **Example.** `Dual(3.0, 1.0) * Dual(2.0, 0.0)` is `Dual(6.0, 2.0)`: the value $3 \cdot 2$ and the
-# tangent $1 \cdot 2 + 3 \cdot 0$. Check: $\frac{d}{dx}(2x) = 2$.
+# **Approach.** Derive each tangent on paper with $\varepsilon^2 = 0$ before you write code. Use
+# only arithmetic and numpy functions (`np.log`), so that the same code works when `value` and
+# `tangent` are numpy arrays.
 #
-# **Hints.** The tangent of a product has **two** terms, and the $\dot a \dot b$ term is not one of
-# them ($\varepsilon^2 = 0$). Watch the sign in the quotient rule. Use only `+ - * /` so the same code
-# works when `value` and `tangent` are numpy arrays.
+# **Example.** `Dual(3.0, 1.0) / Dual(2.0, 0.0)` is `Dual(1.5, 0.5)` (that is $\frac{d}{dx}\frac{x}{2} = \frac12$),
+# and `Dual(2.0, 1.0) ** 3` has the tangent 12.0 (that is $\frac{d}{dx}x^3$ at 2).
 #
-# The methods `exp`, `log`, `tanh`, `sigmoid`, `relu` and `**` call functions you write in
-# Exercise 4. With them, a function written with operators and methods, such as
-# `lambda x: x.tanh() * (2 * x).exp()`, runs on a `Dual` and, unchanged, on the engine's `Tensor`
-# inside `course.grad`: the tests compare the two.
+# <details><summary>Hint 1</summary>
+#
+# The quotient $q = q_0 + q_1 \varepsilon$ is the dual number with $q\,(b + \dot b \varepsilon) = a + \dot a \varepsilon$.
+# Multiply out the left side, drop $\varepsilon^2$, and compare the plain parts and the $\varepsilon$ parts.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# A constant exponent: what are $(a + \dot a \varepsilon)^2$ and $(a + \dot a \varepsilon)^3$ once
+# $\varepsilon^2 = 0$? Spot the pattern (it holds for every real $p$). A moving exponent: write
+# $a^b = e^{b \log a}$; the exponent $b \log a$ is a product in which both factors move.
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# `np.log` of a negative number is `nan` and writes a warning: use the logarithm only when the
+# exponent is a `Dual`. `isinstance(p, Dual)` tells the two cases apart.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "dual-arithmetic", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Dual:
@@ -547,26 +750,20 @@ class Dual:
         """x itself if it is a Dual, else the constant Dual(x, 0.0)."""
         return x if isinstance(x, Dual) else Dual(x, 0.0)
 
-    # --- Exercise 3: arithmetic --------------------------------------------------------------
+    # --- given: the rules of the table ----------------------------------------------------------
     def __add__(self, other):
         other = Dual.lift(other)
-        ### BEGIN SOLUTION
         return Dual(self.value + other.value, self.tangent + other.tangent)
-        ### END SOLUTION
 
     def __sub__(self, other):
         other = Dual.lift(other)
-        ### BEGIN SOLUTION
         return Dual(self.value - other.value, self.tangent - other.tangent)
-        ### END SOLUTION
 
     def __mul__(self, other):
         other = Dual.lift(other)
-        ### BEGIN SOLUTION
-        return Dual(self.value * other.value,
-                    self.tangent * other.value + self.value * other.tangent)
-        ### END SOLUTION
+        return Dual(self.value * other.value, self.tangent * other.value + self.value * other.tangent)
 
+    # --- Exercise 4 ------------------------------------------------------------------------------
     def __truediv__(self, other):
         other = Dual.lift(other)
         ### BEGIN SOLUTION
@@ -574,7 +771,16 @@ class Dual:
         return Dual(quotient, (self.tangent - quotient * other.tangent) / other.value)
         ### END SOLUTION
 
-    # --- given: reflected operators and negation call the ones above --------------------------
+    def __pow__(self, p):
+        ### BEGIN SOLUTION
+        if not isinstance(p, Dual):
+            return Dual(self.value ** p, p * self.value ** (p - 1) * self.tangent)
+        power = self.value ** p.value
+        rate = p.tangent * np.log(self.value) + p.value * self.tangent / self.value
+        return Dual(power, power * rate)
+        ### END SOLUTION
+
+    # --- given: reflected operators and negation call the ones above ----------------------------
     def __radd__(self, other):
         return Dual.lift(other) + self
 
@@ -587,13 +793,13 @@ class Dual:
     def __rtruediv__(self, other):
         return Dual.lift(other) / self
 
+    def __rpow__(self, base):
+        return Dual.lift(base) ** self
+
     def __neg__(self):
         return Dual(-self.value, -self.tangent)
 
-    # --- given: methods that call your functions of Exercise 4 --------------------------------
-    def __pow__(self, p):
-        return dual_pow(self, p)
-
+    # --- given: functions of dual numbers, built in Exercise 5 ----------------------------------
     def exp(self):
         return dual_exp(self)
 
@@ -610,45 +816,64 @@ class Dual:
         return dual_relu(self)
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-dual-arithmetic", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-def _same(d, value, tangent, what):
-    assert isinstance(d, Dual), f"{what} must return a Dual, not {type(d).__name__}"
-    assert np.isclose(d.value, value), f"{what}: value should be {value}, got {d.value}"
-    assert np.isclose(d.tangent, tangent), f"{what}: tangent should be {tangent}, got {d.tangent}"
+# %% nbgrader={"grade": true, "grade_id": "test-dual-arithmetic", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def dual_rule(operation):
+    # jvp_fn(tangents, *inputs) that runs `operation` on dual numbers: check_jvp compares its
+    # tangent with finite differences of the same operation on plain numbers
+    def jvp_fn(tangents, *xs):
+        result = operation(*[Dual(x, t) for x, t in zip(xs, tangents)])
+        assert isinstance(result, Dual), f"the result must be a Dual, not {type(result).__name__}"
+        return result.tangent
+    return jvp_fn
 
-a, c = Dual(3.0, 1.0), Dual(2.0, -0.5)
-_same(a + c, 3.0 + 2.0, 1.0 + (-0.5), "Dual(3, 1) + Dual(2, -0.5)")
-_same(a - c, 3.0 - 2.0, 1.0 - (-0.5), "Dual(3, 1) - Dual(2, -0.5)")
-_same(a * c, 3.0 * 2.0, 1.0 * 2.0 + 3.0 * (-0.5),
-      "Dual(3, 1) * Dual(2, -0.5) (product rule: a' b + a b', two terms)")
-_same(a / c, 3.0 / 2.0, (1.0 * 2.0 - 3.0 * (-0.5)) / 2.0 ** 2,
-      "Dual(3, 1) / Dual(2, -0.5) (quotient rule: (a' b - a b') / b**2)")
-_same(2.0 * a + 1.0, 7.0, 2.0, "2 * Dual(3, 1) + 1 (a constant has tangent 0)")
-_same(1.0 / a, 1 / 3.0, -1 / 9.0, "1 / Dual(3, 1): d(1/x)/dx = -1/x**2")
 
-# d/dx of x * x * x at x = 1.5 is 3 * 1.5**2
-x = Dual(1.5, 1.0)
-cube = x * x * x
-assert np.isclose(cube.tangent, 3 * 1.5 ** 2), (
-    f"x * x * x at Dual(1.5, 1): the tangent is d(x**3)/dx = 3 * 1.5**2 = {3 * 1.5 ** 2}; got {cube.tangent}")
+q = Dual(3.0, 1.0) / Dual(2.0, 0.0)
+assert isinstance(q, Dual), f"Dual / Dual must return a Dual, not {type(q).__name__}"
+assert np.isclose(q.value, 1.5) and np.isclose(q.tangent, 0.5), (
+    f"Dual(3, 1) / Dual(2, 0) is x / 2 at x = 3: value 1.5, tangent 1/2; got {q}")
+q = Dual(3.0, 0.0) / Dual(2.0, 1.0)
+assert np.isclose(q.tangent, -0.75), (
+    f"Dual(3, 0) / Dual(2, 1) is 3 / x at x = 2, whose derivative is -3 / 4; got the tangent "
+    f"{q.tangent}. When the denominator moves, the quotient shrinks (and by the square of it)")
+a, b = random_inputs((2, 3), (2, 3), seed=5)
+assert check_jvp(lambda a, b: a / (b * b + 0.5), dual_rule(lambda a, b: a / (b * b + 0.5)), a, b)
+
+p = Dual(2.0, 1.0) ** 3
+assert isinstance(p, Dual) and np.isclose(p.value, 8.0) and np.isclose(p.tangent, 12.0), (
+    f"Dual(2, 1) ** 3 is x**3 at 2: value 8, tangent 12; got {p}")
+p = Dual(-1.5, 2.0) ** 3
+assert np.isclose(p.value, -3.375) and np.isclose(p.tangent, 3 * 1.5 ** 2 * 2.0), (
+    f"Dual(-1.5, 2) ** 3: a negative base with an integer power is fine, value -3.375 and tangent "
+    f"d/dt of (-1.5 + 2t)**3 = 13.5; got {p}")
+(x,) = random_inputs((4,), seed=6)
+x = np.abs(x) + 0.5
+for power in (0.5, -1.0, 2.5):
+    assert check_jvp(lambda x: x ** power, dual_rule(lambda x: x ** power), x)
+y = Dual(0.7, 0.0) ** Dual(2.0, 1.0)
+assert np.isclose(y.tangent, 0.7 ** 2 * np.log(0.7)), (
+    f"Dual(0.7, 0) ** Dual(2, 1): only the exponent moves, d/dt 0.7**(2 + t) = {0.7 ** 2 * np.log(0.7):.6g}; "
+    f"got {y.tangent}. A moving exponent needs its own term")
+base, exponent = random_inputs((3,), (3,), seed=7)
+assert check_jvp(lambda a, b: a ** b, dual_rule(lambda a, b: a ** b), np.abs(base) + 0.5, exponent)
 
 # %% nbgrader={"grade": true, "grade_id": "test-dual-arithmetic-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = Dual(1.0, 1.0) * Dual(2.0, 0.5) + 1.0  # runs your code once
+assert isinstance(Dual(1.0, 1.0) / Dual(2.0, 0.5), Dual)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(3)
 for _ in range(20):
     _a, _da, _b, _db = _rng.uniform(0.5, 2.0, 4) * _rng.choice([-1.0, 1.0], 4)
     _A, _B = Dual(_a, _da), Dual(_b, _db)
     for _got, _v, _t, _what in [
-            (_A + _B, _a + _b, _da + _db, "+"),
-            (_A - _B, _a - _b, _da - _db, "-"),
-            (_A * _B, _a * _b, _da * _b + _a * _db, "*"),
             (_A / _B, _a / _b, (_da * _b - _a * _db) / _b ** 2, "/"),
             (_B / _A, _b / _a, (_db * _a - _b * _da) / _a ** 2, "/ (other way round)"),
-            (_b - _A, _b - _a, -_da, "number - Dual"),
             (_b / _A, _b / _a, -_b * _da / _a ** 2, "number / Dual"),
-            (_A * _b, _a * _b, _da * _b, "Dual * number")]:
+            (_A / _b, _a / _b, _da / _b, "Dual / number"),
+            (_A ** 2, _a ** 2, 2 * _a * _da, "** 2"),
+            (_A ** -2, _a ** -2.0, -2 * _a ** -3.0 * _da, "** -2"),
+            (abs(_a) ** _B, abs(_a) ** _b, abs(_a) ** _b * np.log(abs(_a)) * _db, "number ** Dual"),
+            (Dual(abs(_a), _da) ** _B, abs(_a) ** _b,
+             abs(_a) ** _b * (_db * np.log(abs(_a)) + _b * _da / abs(_a)), "Dual ** Dual")]:
         assert isinstance(_got, Dual), f"{_what} must return a Dual"
         assert np.isclose(_got.value, _v, rtol=1e-12), f"{_what}: wrong value"
         assert np.isclose(_got.tangent, _t, rtol=1e-12), f"{_what}: wrong tangent"
@@ -657,183 +882,162 @@ _va, _ta = _rng.uniform(1, 2, 5), _rng.standard_normal(5)
 _vb, _tb = _rng.uniform(1, 2, 5), _rng.standard_normal(5)
 _P = Dual(_va, _ta) * Dual(_vb, _tb) / Dual(_vb, _tb)
 assert np.allclose(_P.value, _va) and np.allclose(_P.tangent, _ta), "(a * b) / b must be a, for arrays too"
-_Q = Dual(_va, _ta) * Dual(_vb, _tb) - Dual(_vb, _tb)
-assert np.allclose(_Q.tangent, _ta * _vb + _va * _tb - _tb), "product rule on arrays"
+for _p in (3, -1, 0.5, 2.5):
+    _d = Dual(_va, _ta) ** _p
+    assert np.allclose(_d.value, _va ** _p) and np.allclose(_d.tangent, _p * _va ** (_p - 1) * _ta), (
+        f"** {_p} on arrays")
+_d = Dual(np.array([-2.0, -0.5, 1.5]), np.array([1.0, -1.0, 2.0])) ** 2
+assert np.allclose(_d.tangent, [-4.0, 1.0, 6.0]), "** 2 of negative values"
+_d = Dual(_va, _ta) ** Dual(_vb, _tb)
+assert np.allclose(_d.tangent, _va ** _vb * (_tb * np.log(_va) + _vb * _ta / _va)), "Dual ** Dual on arrays"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 4: functions of dual numbers
+# ### Functions of a dual number
 #
-# **What to do.** Write `dual_exp`, `dual_log`, `dual_tanh`, `dual_sigmoid`, `dual_relu` and
-# `dual_pow(d, p)` following the table above. Each takes a `Dual` (the given first line lifts a plain
-# number) and returns a new `Dual`. `p` in `dual_pow` is a plain number.
+# What is $g(a + \dot a\,\varepsilon)$ for a smooth function $g$ such as $e^x$ or $\tanh$? One generic
+# construction answers it for every $g$ whose derivative $g'$ you know, as a numpy function of the
+# value: 01 gave you those for $e^x$, $\log$, $\tanh$, the sigmoid and ReLU.
 #
-# **Approach.** Compute the value with numpy (`np.exp(d.value)`, ...), then the tangent: the local
-# derivative at `d.value` **times `d.tangent`**.
+# ### Exercise 5: one construction for every function (2 points)
 #
-# **Example.** `dual_exp(Dual(0.0, 3.0))` is `Dual(1.0, 3.0)`: at $a = 0$, $e^a = 1$ and the tangent is
-# $e^0 \cdot 3$. The 3 is the incoming tangent: for $x = $ `Dual(0.0, 1.0)`, `(3 * x).exp()` computes
-# $\frac{d}{dx} e^{3x} = 3 e^{3x}$ this way.
+# **What to do.** Write `unary(g, slope)`. `g` is a numpy function of one array (such as `np.sin`)
+# and `slope` its derivative, also a numpy function of the value (such as `np.cos`). Return a
+# **function** that takes a `Dual` (or a plain number, a constant) and returns $g$ of it as a new
+# `Dual`.
 #
-# **Hints.** Reuse the value for the tangent where the table does ($e^a$, $\tanh a$, $\sigma(a)$). For
-# the sigmoid, `0.5 * (1 + np.tanh(0.5 * a))` equals $1/(1 + e^{-a})$ and never overflows.
-# `np.where(a > 0, t, 0.0)` is the ReLU's tangent (its derivative at 0 is taken as 0, as in the
-# engine). Use numpy functions, not `math`, so arrays work too.
+# **Approach.** Expand $g(a + \dot a\,\varepsilon)$ around $a$ (its Taylor series) and use
+# $\varepsilon^2 = 0$.
+#
+# **Example.** With `x = Dual(0.5, 1.0)`, `unary(np.exp, np.exp)(3 * x)` is a `Dual` whose tangent
+# is $\frac{d}{dx} e^{3x}$ at $x = 0.5$.
+#
+# <details><summary>Hint 1</summary>
+#
+# $g(a + h) = g(a) + g'(a)\,h + \tfrac12 g''(a)\,h^2 + \dots$: what is $h$ here, and which terms are
+# left once $\varepsilon^2 = 0$?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Inside a bigger program the incoming tangent $\dot a$ is the derivative of everything computed
+# before, not 1: in the example it is 3. The slope is taken at the *input's* value.
+# </details>
 
-# %% nbgrader={"grade": false, "grade_id": "dual-functions", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def dual_exp(d):
-    """exp of a Dual: (e^a, e^a * a')."""
-    d = Dual.lift(d)
+# %% nbgrader={"grade": false, "grade_id": "dual-unary", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def unary(g, slope):
+    """The function d -> g(d) on dual numbers, for g with derivative slope (numpy functions)."""
     ### BEGIN SOLUTION
-    value = np.exp(d.value)
-    return Dual(value, value * d.tangent)
+    def g_of_dual(d):
+        d = Dual.lift(d)
+        return Dual(g(d.value), slope(d.value) * d.tangent)
+    return g_of_dual
     ### END SOLUTION
 
 
-def dual_log(d):
-    """Natural log of a Dual (value > 0): (log a, a' / a)."""
-    d = Dual.lift(d)
-    ### BEGIN SOLUTION
-    return Dual(np.log(d.value), d.tangent / d.value)
-    ### END SOLUTION
+# %% nbgrader={"grade": true, "grade_id": "test-dual-unary", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+sin = unary(np.sin, np.cos)
+assert callable(sin), "unary(g, slope) returns a function of a Dual"
+d = sin(Dual(0.0, 1.0))
+assert isinstance(d, Dual), f"the function returns a Dual, not {type(d).__name__}"
+assert np.isclose(d.value, 0.0) and np.isclose(d.tangent, 1.0), f"sin at Dual(0, 1): value 0, slope 1; got {d}"
+(x,) = random_inputs((5,), seed=8)
+assert check_jvp(np.sin, lambda tangents, x: sin(Dual(x, tangents[0])).tangent, x)
+assert check_jvp(np.exp, lambda tangents, x: unary(np.exp, np.exp)(Dual(x, tangents[0])).tangent, x)
+c = sin(2.0)
+assert isinstance(c, Dual) and np.isclose(c.value, np.sin(2.0)) and c.tangent == 0.0, (
+    f"a plain number is a constant, Dual(2.0, 0.0): sin of it has tangent 0; got {c}")
 
-
-def dual_tanh(d):
-    """tanh of a Dual: (tanh a, (1 - tanh(a)**2) * a')."""
-    d = Dual.lift(d)
-    ### BEGIN SOLUTION
-    value = np.tanh(d.value)
-    return Dual(value, (1 - value * value) * d.tangent)
-    ### END SOLUTION
-
-
-def dual_sigmoid(d):
-    """The logistic sigmoid of a Dual: (s, s * (1 - s) * a') with s = 1 / (1 + e^-a)."""
-    d = Dual.lift(d)
-    ### BEGIN SOLUTION
-    s = 0.5 * (1 + np.tanh(0.5 * d.value))
-    return Dual(s, s * (1 - s) * d.tangent)
-    ### END SOLUTION
-
-
-def dual_relu(d):
-    """ReLU of a Dual: (max(a, 0), a' where a > 0, else 0)."""
-    d = Dual.lift(d)
-    ### BEGIN SOLUTION
-    return Dual(np.maximum(d.value, 0.0), np.where(d.value > 0, d.tangent, 0.0))
-    ### END SOLUTION
-
-
-def dual_pow(d, p):
-    """A Dual to a constant power p: (a**p, p * a**(p - 1) * a')."""
-    d = Dual.lift(d)
-    ### BEGIN SOLUTION
-    return Dual(d.value ** p, p * d.value ** (p - 1) * d.tangent)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-dual-functions", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-def _same(d, value, tangent, what):
-    assert isinstance(d, Dual), f"{what} must return a Dual, not {type(d).__name__}"
-    assert np.isclose(d.value, value), f"{what}: value should be {value:.6g}, got {d.value}"
-    assert np.isclose(d.tangent, tangent), f"{what}: tangent should be {tangent:.6g}, got {d.tangent}"
-
-a, t = 0.7, -2.0      # an incoming tangent that is not 1: the rule must multiply by it
-s = 1 / (1 + np.exp(-a))
-_same(dual_exp(Dual(a, t)), np.exp(a), np.exp(a) * t, "dual_exp(Dual(0.7, -2))")
-_same(dual_log(Dual(a, t)), np.log(a), t / a, "dual_log(Dual(0.7, -2))")
-_same(dual_tanh(Dual(a, t)), np.tanh(a), (1 - np.tanh(a) ** 2) * t,
-      "dual_tanh(Dual(0.7, -2)) (local derivative 1 - tanh(a)**2, times the tangent)")
-_same(dual_sigmoid(Dual(a, t)), s, s * (1 - s) * t, "dual_sigmoid(Dual(0.7, -2))")
-_same(dual_relu(Dual(a, t)), a, t, "dual_relu(Dual(0.7, -2)) (a > 0: the tangent passes)")
-_same(dual_relu(Dual(-a, t)), 0.0, 0.0, "dual_relu(Dual(-0.7, -2)) (a < 0: nothing passes)")
-_same(dual_pow(Dual(a, t), 3), a ** 3, 3 * a ** 2 * t, "dual_pow(Dual(0.7, -2), 3)")
-root = Dual(a, t) ** 0.5
-assert np.isclose(root.tangent, 0.5 / np.sqrt(a) * t), (
-    f"Dual(0.7, -2) ** 0.5: tangent 0.5 * 0.7**-0.5 * (-2) = {0.5 / np.sqrt(a) * t:.6g}; got {root.tangent}")
-
-# %% nbgrader={"grade": true, "grade_id": "test-dual-functions-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-dual-unary-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = dual_exp(Dual(0.0, 1.0))  # runs your code once
+assert isinstance(unary(np.sin, np.cos)(Dual(0.0, 1.0)), Dual)
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(4)
-_a = _rng.uniform(0.2, 2.0, 6) * _rng.choice([-1.0, 1.0], 6)
-_t = _rng.standard_normal(6) * 3
-_s = 1 / (1 + np.exp(-_a))
-_cases = [
-    (dual_exp, _a, np.exp(_a), np.exp(_a) * _t, "dual_exp"),
-    (dual_log, np.abs(_a), np.log(np.abs(_a)), _t / np.abs(_a), "dual_log"),
-    (dual_tanh, _a, np.tanh(_a), (1 - np.tanh(_a) ** 2) * _t, "dual_tanh"),
-    (dual_sigmoid, _a, _s, _s * (1 - _s) * _t, "dual_sigmoid"),
-    (dual_relu, _a, np.maximum(_a, 0), np.where(_a > 0, _t, 0.0), "dual_relu"),
-]
-for _fn, _v, _value, _tangent, _name in _cases:
-    for _k in range(6):      # scalars
-        _d = _fn(Dual(float(_v[_k]), float(_t[_k])))
-        assert isinstance(_d, Dual), f"{_name} must return a Dual"
-        assert np.isclose(_d.value, _value[_k], rtol=1e-12), f"{_name}({_v[_k]:.3g}): wrong value"
-        assert np.isclose(_d.tangent, _tangent[_k], rtol=1e-12), (
-            f"{_name}({_v[_k]:.3g}) with tangent {_t[_k]:.3g}: wrong tangent")
-    _d = _fn(Dual(_v, _t))   # arrays
-    assert np.allclose(_d.value, _value) and np.allclose(_d.tangent, _tangent), f"{_name} on arrays"
-for _p in (2, 3, -1, 0.5, 2.5):
-    _v = np.abs(_a)
-    _d = dual_pow(Dual(_v, _t), _p)
-    assert np.allclose(_d.value, _v ** _p) and np.allclose(_d.tangent, _p * _v ** (_p - 1) * _t), (
-        f"dual_pow with p = {_p}")
-# large inputs: no overflow warnings from the sigmoid
-_d = dual_sigmoid(Dual(np.array([-800.0, 800.0]), np.array([1.0, 1.0])))
-assert np.allclose(_d.value, [0.0, 1.0]) and np.allclose(_d.tangent, [0.0, 0.0]), "sigmoid far from 0"
-# a constant (plain number) has tangent 0
-assert np.isclose(dual_exp(2.0).tangent, 0.0), "a plain number is a constant: tangent 0"
+_cube = unary(lambda a: a ** 3, lambda a: 3 * a ** 2)
+for _seed, _shape in enumerate([(), (6,), (2, 3)]):
+    (_x,) = random_inputs(_shape, seed=80 + _seed)
+    assert check_jvp(np.tanh, lambda t, x: unary(np.tanh, lambda a: 1 - np.tanh(a) ** 2)(Dual(x, t[0])).tangent,
+                     _x, seed=_seed)
+    assert check_jvp(lambda a: a ** 3, lambda t, x: _cube(Dual(x, t[0])).tangent, _x, seed=_seed)
+    _d = _cube(Dual(_x, np.zeros(_shape)))
+    assert np.allclose(_d.value, _x ** 3) and np.allclose(_d.tangent, 0.0), "a zero tangent stays zero"
+# composed: sin(cos(x)), the slope at each stage's own input
+_x = np.linspace(-2, 2, 9)
+_d = unary(np.sin, np.cos)(unary(np.cos, lambda a: -np.sin(a))(Dual(_x, np.ones(9))))
+assert np.allclose(_d.tangent, -np.cos(np.cos(_x)) * np.sin(_x)), "sin(cos(x)): the chain rule"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 5: derivatives by forward mode
+# With your `unary`, the cell below gives `Dual` its functions, from the derivatives you wrote in 01
+# (the sigmoid in the form that never overflows, and ReLU's derivative taken as 0 at 0, as in the
+# engine).
+
+# %%
+def sigmoid_np(a):
+    return 0.5 * (1 + np.tanh(0.5 * a))
+
+
+dual_exp = unary(np.exp, np.exp)
+dual_log = unary(np.log, lambda a: 1 / a)
+dual_tanh = unary(np.tanh, lambda a: 1 - np.tanh(a) ** 2)
+dual_sigmoid = unary(sigmoid_np, lambda a: sigmoid_np(a) * (1 - sigmoid_np(a)))
+dual_relu = unary(lambda a: np.maximum(a, 0.0), lambda a: (a > 0) * 1.0)
+
+x = Dual(0.5, 1.0)
+print("d/dx e^(3x) at 0.5:", (3 * x).exp().tangent, " 3 e^1.5 =", 3 * np.exp(1.5))
+
+# %% [markdown]
+# ### Exercise 6: derivatives by forward mode (2 points)
 #
 # **What to do.** Write `derivative(f, x)`: the derivative $f'(x)$ of a function of one number,
-# computed with a single evaluation of `f` on a dual number.
+# computed with a **single** evaluation of `f` on a dual number. When `x` is a numpy array and `f`
+# works element by element, the same single evaluation must return all the derivatives at once.
 #
-# **Approach.** Seed the input with tangent 1, evaluate, read the tangent of the result.
+# **Approach.** Choose the dual number to feed in so that the tangent of the result is $f'(x)$.
 #
-# **Example.** For `f = lambda x: x * x * x`, `derivative(f, 2.0)` evaluates `f(Dual(2.0, 1.0))`,
-# which is `Dual(8.0, 12.0)`, and returns `12.0`.
+# **Example.** `derivative(lambda x: x * x * x, 2.0)` is `12.0`, and
+# `derivative(lambda x: 3.0, 2.0)` is `0` (that `f` ignores its input and returns a plain number).
 #
-# **Hints.** If `f` ignores its input and returns a plain number, its derivative is 0:
-# `Dual.lift(result).tangent` covers that case. When `x` is a numpy array and `f` works element by
-# element, the same code returns all the derivatives at once (the seed `1.0` moves every element).
+# <details><summary>Hint 1</summary>
+#
+# The tangent of the input is how fast it moves: how fast does $x$ move with respect to $x$?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# `f` may return a plain number; `Dual.lift` turns anything into a `Dual`.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "derivative", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def derivative(f, x):
-    """f'(x) by forward mode: one evaluation of f on the dual number x + 1 eps."""
+    """f'(x) by forward mode: one evaluation of f on a dual number (element-wise for arrays)."""
     ### BEGIN SOLUTION
     return Dual.lift(f(Dual(x, 1.0))).tangent
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-derivative", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-f = lambda x: x.tanh() * (2 * x).exp()        # runs on a Dual, and on the engine's Tensor
-x0 = 0.3
-expected = (1 - np.tanh(x0) ** 2) * np.exp(2 * x0) + np.tanh(x0) * 2 * np.exp(2 * x0)
-got = derivative(f, x0)
+got = derivative(lambda x: x * x * x, 2.0)
 assert np.ndim(got) == 0, f"derivative(f, x) of a number is a number, got shape {np.shape(got)}"
-assert np.isclose(got, expected, rtol=1e-12), (
-    f"d/dx tanh(x) e^(2x) at 0.3 is {expected:.10f}; got {float(got):.10f}")
-# the same function through reverse mode (the engine) and through finite differences
-assert np.isclose(got, course.grad(f)(x0), rtol=1e-12), "forward mode must agree with course.grad"
-assert np.isclose(got, numerical_grad(lambda y: np.tanh(y) * np.exp(2 * y), np.array(x0)), rtol=1e-6)
+assert np.isclose(got, 12.0), f"d/dx x**3 at 2 is 12; got {got}"
+f = lambda x: 2 * x * x - 3 * x + 1          # runs on a Dual, and on the engine's Tensor
+for x0 in (-1.0, 0.3, 2.5):
+    assert np.isclose(derivative(f, x0), course.grad(f)(x0), rtol=1e-12), (
+        f"forward mode must agree with course.grad at x = {x0}: {float(course.grad(f)(x0))}; "
+        f"got {derivative(f, x0)}")
+assert derivative(lambda x: 3.0, 2.0) == 0, "a function that ignores x has derivative 0"
+xs = np.linspace(-1, 1, 5)
+assert np.allclose(derivative(lambda x: x * x, xs), 2 * xs), (
+    "on an array, one evaluation gives every derivative: d/dx x**2 = 2x at each point")
 
-# %% nbgrader={"grade": true, "grade_id": "test-derivative-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-derivative-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = derivative(lambda x: x * x, 1.0)  # runs your code once
+assert np.ndim(derivative(lambda x: x * x, 1.0)) == 0
 ### BEGIN HIDDEN TESTS
 _fs = [
     lambda x: x * x * x - 2 * x,
-    lambda x: (x * x + 1).log() / (1 + x.sigmoid()),
-    lambda x: (x.tanh() - x) ** 2 * (0.5 * x).exp(),
-    lambda x: 3.0 / (x * x + 2) + x.relu() * x,
-    lambda x: ((x * 0.7).sigmoid() * x).tanh() ** 3,
-    lambda x: (x ** 2 + 1) ** 0.5 - (-x).exp(),
+    lambda x: (x - 1) * (x + 2) * (x * x + 1),
+    lambda x: 5 - x * (x - 3) * x * x,
+    lambda x: 0.5 * x + 7.0,
 ]
 for _i, _f in enumerate(_fs):
     for _x0 in (-1.3, -0.4, 0.25, 1.7):
@@ -841,11 +1045,13 @@ for _i, _f in enumerate(_fs):
         _got = derivative(_f, _x0)
         assert np.isclose(_got, _expected, rtol=1e-10, atol=1e-12), (
             f"function {_i} at x = {_x0}: course.grad gives {_expected:.8g}, your derivative {float(_got):.8g}")
-# element-wise on an array: all derivatives in one pass
 _xs = np.linspace(-2, 2, 7)
-_got = derivative(_fs[2], _xs)
-_expected = np.array([float(course.grad(_fs[2])(v)) for v in _xs])
+_got = derivative(_fs[1], _xs)
+_expected = np.array([float(course.grad(_fs[1])(v)) for v in _xs])
 assert np.shape(_got) == _xs.shape and np.allclose(_got, _expected), "derivative on an array of points"
+_calls = []
+derivative(lambda x: _calls.append(x) or x * x, 1.0)
+assert len(_calls) == 1, f"one evaluation of f, not {len(_calls)}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -860,11 +1066,11 @@ x = Dual(0.8, 1.0)
 steps = [("x", x)]
 steps.append(("a = x * x", steps[-1][1] * steps[-1][1]))
 steps.append(("b = a.tanh()", steps[-1][1].tanh()))
-steps.append(("y = b + x", steps[-1][1] + x))
+steps.append(("y = b / x", steps[-1][1] / x))
 print(f"{'step':<14}{'value':>12}{'tangent (d/dx)':>18}")
 for name, d in steps:
     print(f"{name:<14}{d.value:>12.6f}{d.tangent:>18.6f}")
-print(f"\ncourse.grad agrees: {float(course.grad(lambda x: (x * x).tanh() + x)(0.8)):.6f}")
+print(f"\ncourse.grad agrees: {float(course.grad(lambda x: (x * x).tanh() / x)(0.8)):.6f}")
 
 # %% [markdown]
 # A dual number is a point on the curve together with the slope of the tangent line there. Left:
@@ -906,193 +1112,298 @@ plt.show()
 #
 # The engine does the same with arrays: `course.jvp(f, (x,), (v,))` evaluates `f` once, carrying a
 # tangent of the shape of each array along, and returns `(f(x), J v)`. It never builds $J$. Each
-# primitive has a forward rule, written in `course/jvp_rules.py`, that turns the tangents of its
-# inputs into the tangent of its output. You will write three of them.
+# primitive has a forward rule that turns the tangents of its inputs into the tangent of its output.
 #
 # The convention, the same as `course.gradcheck.check_jvp` expects: a JVP rule is
 # `f_jvp(tangents, *inputs)`, where `tangents` is a tuple with one tangent per input, each of its
-# input's shape; it returns the output's tangent, of the output's shape.
+# input's shape; it returns the output's tangent, of the output's shape. Three kinds of rule, worked
+# out in the cell below:
 #
 # * **Element-wise** functions have a diagonal Jacobian, so $J v$ is the local derivative times the
-#   tangent, element by element.
+#   tangent, element by element: for $\tanh$, $\dot y = (1 - \tanh^2 x) \odot \dot x$.
 # * **Matrix multiplication** $y = x W$ is linear in each argument. When both move,
-#   $\dot y = \dot x\, W + x\, \dot W$: the product rule again (the $\dot x \dot W$ term is second order).
-# * **Softmax** $s = \mathrm{softmax}(x)$ of one row has the Jacobian $\mathrm{diag}(s) - s s^\top$.
-#   Applied to a tangent: $\dot s = s \odot \dot x - s\,(s \cdot \dot x) = s \odot (\dot x - s \cdot \dot x)$, so the
-#   Jacobian is never formed.
+#   $\dot y = \dot x\, W + x\, \dot W$: the product rule once more (the $\dot x \dot W$ term carries
+#   $\varepsilon^2 = 0$). No transposes: in forward mode the tangent flows the same way as the values.
+# * **Softmax** mixes its row: $s = \mathrm{softmax}(x)$ of one row has the Jacobian
+#   $\mathrm{diag}(s) - s s^\top$ (you met it in 03). Applied to a tangent it never needs to be built:
+#   $\dot s = s \odot \dot x - s\,(s \cdot \dot x)$, with the dot product taken in each row.
 #
-# ### Exercise 6: `tanh_jvp`
-#
-# **What to do.** Write `tanh_jvp(tangents, x)`: the tangent of `np.tanh(x)` when `x` moves along
-# `tangents[0]`. Any shape.
-#
-# **Approach.** Unpack `(dx,) = tangents`; multiply the local derivative by `dx`.
-#
-# **Example.** At `x = 0` the slope of tanh is 1, so `tanh_jvp((np.array([2.0]),), np.array([0.0]))`
-# is `[2.0]`.
-#
-# **Hints.** The local derivative is $1 - \tanh^2(x)$, the tanh of `x` squared, not $1 - x^2$.
+# `check_jvp` compares a rule with finite differences along random tangents, one input at a time and
+# then all together; when a rule is wrong it raises an error that names the likely mistake.
 
-# %% nbgrader={"grade": false, "grade_id": "tanh-jvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %%
 def tanh_jvp(tangents, x):
-    """The tangent of tanh(x) when x moves along tangents[0] (the shape of x)."""
     (dx,) = tangents
-    ### BEGIN SOLUTION
-    y = np.tanh(x)
-    return (1 - y * y) * dx
-    ### END SOLUTION
+    return (1 - np.tanh(x) ** 2) * dx
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-tanh-jvp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x = np.array([0.0, 1.0, -2.0])
-dx = np.array([2.0, 1.0, 0.5])
-expected = (1 - np.tanh(x) ** 2) * dx
-got = tanh_jvp((dx,), x)
-assert np.shape(got) == x.shape, f"the tangent has the shape of tanh(x), {x.shape}; got {np.shape(got)}"
-assert np.allclose(got, expected), f"expected {expected}, got {got}: the local derivative is 1 - tanh(x)**2"
-# against finite differences, on a random input and tangent
-(x,) = random_inputs((3, 4), seed=1)
-check_jvp(np.tanh, tanh_jvp, x)
-dx = np.random.default_rng(1).standard_normal((3, 4))
-assert np.allclose(tanh_jvp((2 * dx,), x), 2 * tanh_jvp((dx,), x)), (
-    "a JVP is linear in the tangent: moving twice as fast moves the output twice as fast")
-
-# %% nbgrader={"grade": true, "grade_id": "test-tanh-jvp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-_ = tanh_jvp((np.ones(2),), np.zeros(2))  # runs your code once
-### BEGIN HIDDEN TESTS
-def _engine_tanh_vjp(u, x):
-    return course.vjp(course.tanh, x)[1](u)[0]
-
-for _seed, _shape in enumerate([(7,), (2, 5), (3, 2, 4), ()]):
-    (_x,) = random_inputs(_shape, seed=20 + _seed)
-    _x = 1.5 * _x
-    check_jvp(np.tanh, tanh_jvp, _x, seed=_seed)
-    dot_product_test(np.tanh, tanh_jvp, _engine_tanh_vjp, _x, seed=_seed)
-assert np.allclose(tanh_jvp((np.zeros((2, 3)),), np.ones((2, 3))), 0.0), "a zero tangent gives a zero tangent"
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 7: `matmul_jvp`
-#
-# **What to do.** Write `matmul_jvp(tangents, x, W)`: the tangent of `x @ W` when `x` moves along
-# `tangents[0]` and `W` along `tangents[1]`. `x` has shape `(N, D)`, `W` shape `(D, M)`.
-#
-# **Approach.** $\dot y = \dot x\, W + x\, \dot W$.
-#
-# **Example.** If only `W` moves (`dx` all zeros), the tangent is `x @ dW`. If only `x` moves, it is
-# `dx @ W`. `check_jvp` tries each input alone, then both together.
-#
-# **Hints.** Both terms are needed; each has shape `(N, M)`. No transposes: this is forward mode,
-# the tangent flows the same way as the values.
-
-# %% nbgrader={"grade": false, "grade_id": "matmul-jvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def matmul_jvp(tangents, x, W):
-    """The tangent of x @ W when x moves along tangents[0] and W along tangents[1]; shape (N, M)."""
     dx, dW = tangents
-    ### BEGIN SOLUTION
     return dx @ W + x @ dW
-    ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-matmul-jvp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-x = np.array([[1.0, 2.0]])
-W = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]])
-dx = np.array([[1.0, 0.0]])           # only x[0, 0] moves
-dW = np.zeros_like(W)
-got = matmul_jvp((dx, dW), x, W)
-assert np.shape(got) == (1, 3), f"x @ W has shape (1, 3), so must its tangent; got {np.shape(got)}"
-assert np.allclose(got, W[0]), f"moving x[0, 0] by 1 moves x @ W by the first row of W, {W[0]}; got {got}"
-dW = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])   # only W[0, 1] moves
-got = matmul_jvp((np.zeros_like(x), dW), x, W)
-assert np.allclose(got, [[0.0, 1.0, 0.0]]), f"moving W[0, 1] by 1 moves y[0, 1] by x[0, 0] = 1; got {got}"
+def softmax_jvp(tangents, x):
+    (dx,) = tangents
+    s = course.softmax(x)
+    return s * dx - s * (s * dx).sum(axis=-1, keepdims=True)
+
 
 x, W = random_inputs((4, 3), (3, 5), seed=2)
-check_jvp(lambda x, W: x @ W, matmul_jvp, x, W)
-dx, dW = random_inputs((4, 3), (3, 5), seed=3)
-both = matmul_jvp((dx, dW), x, W)
-assert np.allclose(both, matmul_jvp((dx, 0 * dW), x, W) + matmul_jvp((0 * dx, dW), x, W)), (
-    "when both inputs move, the tangent is the sum of the tangents of each moving alone")
-
-# %% nbgrader={"grade": true, "grade_id": "test-matmul-jvp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests check more shapes and edge cases when your work is graded.
-_ = matmul_jvp((np.ones((1, 2)), np.ones((2, 1))), np.ones((1, 2)), np.ones((2, 1)))  # runs your code once
-### BEGIN HIDDEN TESTS
-def _engine_matmul_vjp(u, x, W):
-    return course.vjp(lambda x, W: x @ W, x, W)[1](u)
-
-for _seed, (_n, _d, _m) in enumerate([(1, 1, 1), (5, 2, 3), (2, 6, 4), (7, 3, 1)]):
-    _x, _W = random_inputs((_n, _d), (_d, _m), seed=30 + _seed)
-    check_jvp(lambda x, W: x @ W, matmul_jvp, _x, _W, seed=_seed)
-    dot_product_test(lambda x, W: x @ W, matmul_jvp, _engine_matmul_vjp, _x, _W, seed=_seed)
-_x, _W, _dx, _dW = random_inputs((3, 2), (2, 4), (3, 2), (2, 4), seed=39)
-assert np.allclose(matmul_jvp((_dx, _dW), _x, _W)[:1], matmul_jvp((_dx[:1], _dW), _x[:1], _W)), (
-    "each row of x @ W depends only on its own row of x")
-### END HIDDEN TESTS
+assert check_jvp(np.tanh, tanh_jvp, x)
+assert check_jvp(lambda x, W: x @ W, matmul_jvp, x, W)
+assert check_jvp(course.softmax, softmax_jvp, x)
+print("tanh_jvp, matmul_jvp and softmax_jvp agree with finite differences")
 
 # %% [markdown]
-# ### Exercise 8: `softmax_jvp`
+# The next three rules are yours, and the notes do not show them: derive each one on paper first.
+# A good way in: write a small change of the input, $x + \dot x\,\varepsilon$, into the function, keep
+# what is linear in $\varepsilon$, and check the shapes.
 #
-# **What to do.** Write `softmax_jvp(tangents, x)`: the tangent of `course.softmax(x)` (softmax
-# along the last axis) when `x` moves along `tangents[0]`. `x` can be one row `(C,)` or a batch of
-# rows `(N, C)`.
+# ### Exercise 7: the JVP of log-sum-exp (3 points)
 #
-# **Approach.** With `s = course.softmax(x)` (on a numpy array it returns a numpy array),
-# $\dot s = s \odot (\dot x - \textstyle\sum_c s_c \dot x_c)$, the sum taken in each row.
+# $\mathrm{lse}(x) = \log \sum_c e^{x_c}$, taken along the last axis, is the smooth maximum that sits
+# inside every cross-entropy loss. The cell below defines a stable `logsumexp(x)`: a row
+# `(C,)` gives a number `()`, a batch `(N, C)` gives `(N,)`.
 #
-# **Example.** Adding the same number to every score of a row does not change the softmax, so a
-# tangent `dx = np.ones(C)` gives a zero tangent. The visible test checks this, and compares with the
-# explicit Jacobian $\mathrm{diag}(s) - s s^\top$ of one row.
+# **What to do.** Write `logsumexp_jvp(tangents, x)`: the tangent of `logsumexp(x)` when `x` moves
+# along `tangents[0]`. The tangent has the shape of `logsumexp(x)`.
 #
-# **Hints.** `(s * dx).sum(axis=-1, keepdims=True)` is the per-row dot product, shaped to broadcast
-# back over the row. Without the subtracted term you would be treating softmax as element-wise; it
-# is not: every output depends on every score of its row.
+# **Approach.** Differentiate $\log \sum_c e^{x_c}$ along $\dot x$ with the chain rule, and look for a
+# function you already know in the result. It must stay finite for large scores.
+#
+# **Example.** Adding the same number $t$ to every score of a row adds exactly $t$ to its
+# log-sum-exp, so the tangent `np.full(C, t)` gives the tangent `t`.
+#
+# <details><summary>Hint 1</summary>
+#
+# The derivative of $\log S$ is $\dot S / S$. What are $S$ and $\dot S$ here, and what is
+# $e^{x_c} / \sum_k e^{x_k}$ called?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Each row of `x` gives one number, so the tangent is one number per row: a weighted sum over the
+# last axis, with no `keepdims`.
+# </details>
 
-# %% nbgrader={"grade": false, "grade_id": "softmax-jvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def softmax_jvp(tangents, x):
-    """The tangent of softmax(x) (along the last axis) when x moves along tangents[0]."""
+# %%
+def logsumexp(x):
+    """log(sum(exp(x))) along the last axis, computed stably; shape x.shape[:-1]."""
+    top = np.max(x, axis=-1, keepdims=True)
+    return (top + np.log(np.exp(x - top).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+# %% nbgrader={"grade": false, "grade_id": "logsumexp-jvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def logsumexp_jvp(tangents, x):
+    """The tangent of logsumexp(x) (along the last axis) when x moves along tangents[0]."""
     (dx,) = tangents
     ### BEGIN SOLUTION
-    s = course.softmax(x)
-    return s * (dx - (s * dx).sum(axis=-1, keepdims=True))
+    weights = course.softmax(x)
+    return (weights * dx).sum(axis=-1)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax-jvp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-logsumexp-jvp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 x = np.array([1.0, 2.0, 0.5, -1.0])
-s = course.softmax(x)
-J = np.diag(s) - np.outer(s, s)          # the explicit Jacobian of one row
-dx = np.array([0.5, -1.0, 2.0, 0.0])
-got = softmax_jvp((dx,), x)
-assert np.shape(got) == x.shape, f"the tangent has the shape of softmax(x), {x.shape}; got {np.shape(got)}"
-assert np.allclose(got, J @ dx), (
-    f"expected J @ dx = {J @ dx}, got {got}. Every output depends on every score of its row: "
-    f"s * dx alone misses the term - s * (s . dx)")
-assert np.allclose(softmax_jvp((np.ones(4),), x), 0.0), (
-    "adding 1 to every score leaves the softmax unchanged, so the tangent must be 0")
-
+got = logsumexp_jvp((np.full(4, 0.3),), x)
+assert np.shape(got) == (), (
+    f"logsumexp of one row is a number, so is its tangent; got shape {np.shape(got)}. "
+    f"Sum over the last axis, without keepdims")
+assert np.isclose(got, 0.3), (
+    f"moving every score by 0.3 moves the log-sum-exp by exactly 0.3; got {float(got):.6g}. The "
+    f"weights of the scores must add up to 1")
 (x,) = random_inputs((3, 5), seed=3)
-check_jvp(course.softmax, softmax_jvp, x)
-(dx,) = random_inputs((3, 5), seed=4)
-assert np.allclose(softmax_jvp((dx,), x).sum(axis=-1), 0.0), (
-    "each row of a softmax sums to 1 however x moves, so each row of its tangent sums to 0")
+assert np.shape(logsumexp_jvp((x,), x)) == (3,), "a batch (3, 5) gives one tangent per row, shape (3,)"
+assert check_jvp(logsumexp, logsumexp_jvp, x)
+big = 400 * x
+assert np.all(np.isfinite(logsumexp_jvp((x,), big))), "large scores: keep the tangent finite (no overflow)"
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax-jvp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-logsumexp-jvp-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = softmax_jvp((np.ones(3),), np.zeros(3))  # runs your code once
+assert np.shape(logsumexp_jvp((np.ones(3),), np.zeros(3))) == ()
 ### BEGIN HIDDEN TESTS
-def _engine_softmax_vjp(u, x):
-    return course.vjp(course.softmax, x)[1](u)[0]
-
 for _seed, _shape in enumerate([(6,), (4, 3), (2, 3, 5), (1, 1)]):
     (_x,) = random_inputs(_shape, seed=40 + _seed)
-    check_jvp(course.softmax, softmax_jvp, 2 * _x, seed=_seed)
-    dot_product_test(course.softmax, softmax_jvp, _engine_softmax_vjp, 2 * _x, seed=_seed)
-# large scores: a stable softmax (course.softmax) gives finite tangents
+    assert check_jvp(logsumexp, logsumexp_jvp, 2 * _x, seed=_seed)
+    assert np.shape(logsumexp_jvp((_x,), _x)) == _shape[:-1], f"input {_shape}: tangent shape {_shape[:-1]}"
 (_x,) = random_inputs((3, 4), seed=50)
 _big = 300 * _x
-_got = softmax_jvp((np.ones_like(_big),), _big)
-assert np.all(np.isfinite(_got)) and np.allclose(_got, 0.0, atol=1e-12), "softmax_jvp with large scores"
+_dx = np.random.default_rng(51).standard_normal((3, 4))
+_winner = np.argmax(_big, axis=-1)
+assert np.allclose(logsumexp_jvp((_dx,), _big), _dx[np.arange(3), _winner]), (
+    "with one score far above the others, log-sum-exp follows that score alone")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 8: the JVP of a row standardisation (5 points)
+#
+# Layer normalisation (in every transformer) standardises each row of activations: it subtracts the
+# row's mean and divides by the row's standard deviation. The cell below defines
+# `standardize(x)` for one row `(C,)` or a batch `(N, C)`, along the last axis:
+#
+# $$\mu = \tfrac1C \textstyle\sum_c x_c, \qquad \sigma = \sqrt{\tfrac1C \textstyle\sum_c (x_c - \mu)^2},
+# \qquad y = (x - \mu) / \sigma .$$
+#
+# **What to do.** Write `standardize_jvp(tangents, x)`: the tangent of `standardize(x)` when `x`
+# moves along `tangents[0]`, of the shape of `x`. Every row has at least two different entries
+# ($\sigma > 0$).
+#
+# **Approach.** Go step by step: the tangent of $x - \mu$, then of $\sigma$ (from $\sigma^2$), then
+# the quotient rule. Write the result with $y$ and $\sigma$. Two checks you can make before coding:
+# moving every entry of a row by the same amount changes nothing, and neither does stretching a row
+# about its mean.
+#
+# **Example.** For the row `x = [1, 2, 3, 6]` and the tangent `[1, 0, 0, 0]`, the tangent of the
+# output is a vector orthogonal to $y$ whose entries sum to 0: the output keeps mean 0 and mean
+# square 1 however $x$ moves.
+#
+# <details><summary>Hint 1</summary>
+#
+# $\dot\mu$ is the mean of $\dot x$. From $\sigma^2 = \mathrm{mean}((x - \mu)^2)$,
+# $2\sigma\dot\sigma = \mathrm{mean}(2 (x - \mu) \odot (\dot x - \dot\mu))$: simplify $\dot\sigma$ with
+# $y = (x - \mu)/\sigma$, and remember that $y$ has mean 0.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Every mean is over the last axis of its own row: `axis=-1, keepdims=True` keeps the shape
+# `(N, 1)` that broadcasts back over the row. A batch row must not see the other rows.
+# </details>
+
+# %%
+def standardize(x):
+    """Each row (last axis) shifted to mean 0 and scaled to mean square 1: (x - mean) / std."""
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / np.sqrt((centred * centred).mean(axis=-1, keepdims=True))
+
+
+# %% nbgrader={"grade": false, "grade_id": "standardize-jvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def standardize_jvp(tangents, x):
+    """The tangent of standardize(x) (along the last axis) when x moves along tangents[0]."""
+    (dx,) = tangents
+    ### BEGIN SOLUTION
+    y = standardize(x)
+    sigma = np.sqrt(((x - x.mean(axis=-1, keepdims=True)) ** 2).mean(axis=-1, keepdims=True))
+    d_centred = dx - dx.mean(axis=-1, keepdims=True)
+    return (d_centred - y * (y * d_centred).mean(axis=-1, keepdims=True)) / sigma
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-standardize-jvp", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+x = np.array([1.0, 2.0, 3.0, 6.0])
+y_row = standardize(x)
+got = standardize_jvp((np.array([1.0, 0.0, 0.0, 0.0]),), x)
+assert np.shape(got) == x.shape, f"the tangent has the shape of x, {x.shape}; got {np.shape(got)}"
+assert np.isclose(got.sum(), 0.0, atol=1e-12), (
+    f"the output always has mean 0, so its tangent sums to 0; yours sums to {got.sum():.4g}. "
+    f"Did you take the tangent of the mean into account?")
+assert np.isclose(got @ y_row, 0.0, atol=1e-12), (
+    f"the output always has mean square 1, so its tangent is orthogonal to y; <tangent, y> = "
+    f"{got @ y_row:.4g}. How does sigma move when x moves?")
+assert np.allclose(standardize_jvp((np.full(4, 2.5),), x), 0.0), "shifting a whole row changes nothing"
+assert np.allclose(standardize_jvp((x - x.mean(),), x), 0.0), "stretching a row about its mean changes nothing"
+(x,) = random_inputs((3, 5), seed=9)
+assert check_jvp(standardize, standardize_jvp, x)
+
+# %% nbgrader={"grade": true, "grade_id": "test-standardize-jvp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(standardize_jvp((np.ones(3),), np.array([0.0, 1.0, 3.0]))) == (3,)
+### BEGIN HIDDEN TESTS
+for _seed, _shape in enumerate([(2,), (7,), (4, 3), (2, 3, 6)]):
+    (_x,) = random_inputs(_shape, seed=90 + _seed)
+    assert check_jvp(standardize, standardize_jvp, 3 * _x, seed=_seed)
+# each row on its own: a batch gives the rows' tangents
+_x, _dx = random_inputs((4, 5), (4, 5), seed=99)
+_rows = np.stack([standardize_jvp((_dx[i],), _x[i]) for i in range(4)])
+assert np.allclose(standardize_jvp((_dx,), _x), _rows), "each row is standardised on its own"
+# scale: a row ten times wider moves ten times less
+assert np.allclose(standardize_jvp((_dx,), 10 * _x), standardize_jvp((_dx,), _x) / 10), "divide by sigma"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 9: the JVP of a linear solve (6 points)
+#
+# `np.linalg.solve(A, b)` returns the $x$ with $A x = b$, for an invertible `A` of shape `(n, n)` and
+# `b` of shape `(n,)` or `(n, k)`. Solving shows up wherever a model has an implicit step (a
+# Gaussian process, a least-squares layer, Newton's method in 06), and with `b` the identity it is
+# the matrix inverse.
+#
+# **What to do.** Write `solve_jvp(tangents, A, b)`: the tangent of `np.linalg.solve(A, b)` when `A`
+# moves along `tangents[0]` and `b` along `tangents[1]`. It has the shape of `b`.
+#
+# **Approach.** Do not differentiate a formula for $A^{-1}$: differentiate the equation $A x = b$
+# that defines $x$, then solve for $\dot x$. Never form an inverse; solve.
+#
+# **Example.** For a $1 \times 1$ system, $x = b / a$: the tangent must reduce to the quotient rule.
+# If only `b` moves, the solution moves the way a solve moves it (a solve is linear in `b`).
+#
+# <details><summary>Hint 1</summary>
+#
+# Put $A + \dot A\,\varepsilon$, $b + \dot b\,\varepsilon$ and $x + \dot x\,\varepsilon$ into
+# $A x = b$ and compare the $\varepsilon$ parts: which equation does $\dot x$ satisfy?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# The right-hand side of that equation has the shape of `b`; `dA @ x` works for `b` of shape `(n,)`
+# and `(n, k)` alike. One `np.linalg.solve` for `x`, one for $\dot x$.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "solve-jvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def solve_jvp(tangents, A, b):
+    """The tangent of np.linalg.solve(A, b) when A moves along tangents[0] and b along tangents[1]."""
+    dA, db = tangents
+    ### BEGIN SOLUTION
+    x = np.linalg.solve(A, b)
+    return np.linalg.solve(A, db - dA @ x)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-solve-jvp", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+a, b0, da = np.array([[2.0]]), np.array([3.0]), np.array([[1.0]])
+got = solve_jvp((da, np.zeros(1)), a, b0)
+assert np.shape(got) == (1,), f"the tangent has the shape of b, (1,); got {np.shape(got)}"
+why = {0.0: "Did you leave out the tangent of A?", 0.75: "Mind the sign of the dA term."}
+assert np.isclose(got[0], -3.0 / 4.0), (
+    f"1 x 1: x = b / a = 3 / 2; when a moves at speed 1, x moves at -b / a**2 = -0.75; got {got[0]:.6g}. "
+    + why.get(round(float(got[0]), 6), "Which equation does the tangent of x satisfy?"))
+A = np.array([[3.0, 1.0], [0.0, 2.0]])
+b = np.array([1.0, 4.0])
+got = solve_jvp((np.zeros((2, 2)), np.array([1.0, 0.0])), A, b)
+assert np.allclose(got, np.linalg.solve(A, [1.0, 0.0])), (
+    f"only b moves: x = solve(A, b) is linear in b, so its tangent is solve(A, db); got {got}")
+
+rng = np.random.default_rng(10)
+A = rng.standard_normal((4, 4)) + 4 * np.eye(4)       # well conditioned, not symmetric
+b = rng.standard_normal(4)
+assert check_jvp(np.linalg.solve, solve_jvp, A, b)
+B = rng.standard_normal((4, 3))
+assert check_jvp(np.linalg.solve, solve_jvp, A, B)
+
+# %% nbgrader={"grade": true, "grade_id": "test-solve-jvp-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests check more shapes and edge cases when your work is graded.
+assert np.shape(solve_jvp((np.ones((1, 1)), np.ones(1)), np.ones((1, 1)), np.ones(1))) == (1,)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(70)
+for _seed, (_n, _k) in enumerate([(1, None), (3, None), (5, 2), (2, 4), (6, None)]):
+    _A = _rng.standard_normal((_n, _n)) + _n * np.eye(_n)
+    _b = _rng.standard_normal(_n if _k is None else (_n, _k))
+    assert check_jvp(np.linalg.solve, solve_jvp, _A, _b, seed=_seed)
+    assert np.shape(solve_jvp((_A, _b), _A, _b)) == np.shape(_b), "the tangent has the shape of b"
+# the inverse: b = I gives d(A^-1) = -A^-1 dA A^-1, checked by finite differences of np.linalg.inv
+_A = _rng.standard_normal((3, 3)) + 3 * np.eye(3)
+_dA = _rng.standard_normal((3, 3))
+_eps = 1e-6
+_fd = (np.linalg.inv(_A + _eps * _dA) - np.linalg.inv(_A - _eps * _dA)) / (2 * _eps)
+assert np.allclose(solve_jvp((_dA, np.zeros((3, 3))), _A, np.eye(3)), _fd, rtol=1e-6, atol=1e-8), "the inverse"
+# the reverse-mode rule of solve, transposed: the dot-product test agrees to rounding
+def _solve_vjp(u, A, b):
+    _x = np.linalg.solve(A, b)
+    _bbar = np.linalg.solve(A.T, u)
+    return -(_bbar.reshape(len(A), -1) @ _x.reshape(len(A), -1).T), _bbar
+
+assert dot_product_test(np.linalg.solve, solve_jvp, _solve_vjp, _A, _rng.standard_normal(3))
+assert dot_product_test(np.linalg.solve, solve_jvp, _solve_vjp, _A, _rng.standard_normal((3, 2)))
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1109,104 +1420,140 @@ assert np.all(np.isfinite(_got)) and np.allclose(_got, 0.0, atol=1e-12), "softma
 # $10^{-12}$ relative, far tighter than any finite-difference check ($10^{-5}$ or so). If they
 # disagree, one of the two rules is wrong. (If both are wrong in matching ways, the test cannot tell:
 # it checks that the two rules are transposes of each other, not that either is the derivative.
-# Finite differences check that.) `course.gradcheck.dot_product_test` runs it for random `u` and `v`;
-# `torch.autograd.gradcheck(fast_mode=True)` uses the same idea.
+# Finite differences check that.) `torch.autograd.gradcheck(fast_mode=True)` uses the same idea.
 #
-# ### Exercise 9: the two sides of the dot-product test
+# ### Exercise 10: the dot-product test (3 points)
 #
-# **What to do.** Write `dot_products(jvp_fn, vjp_fn, x, u, v)` for a function of one input `x`.
-# `jvp_fn(tangents, x)` returns $J v$ (with `tangents = (v,)`), `vjp_fn(u, x)` returns $J^\top u$.
-# Return the pair `(forward, reverse)` of floats: $\langle u, J v\rangle$ and $\langle J^\top u, v\rangle$.
+# **What to do.** Write `dot_product_gap(f, jvp_fn, vjp_fn, x, seed=0)` for a function `f` of one
+# array `x`. `jvp_fn(tangents, x)` returns $J v$ (with `tangents = (v,)`) and `vjp_fn(u, x)` returns
+# $J^\top u$. Draw a random $v$ and a random $u$ from the given generator `rng` (standard normal),
+# compute the two sides, and return their **relative** gap, a float:
+# $|\langle u, Jv\rangle - \langle J^\top u, v\rangle| \,/\, (|\langle u, Jv\rangle| + |\langle J^\top u, v\rangle|)$,
+# or 0.0 when both sides are 0.
 #
-# **Approach.** `np.vdot(a, b)` flattens both arrays and sums their products, for any shapes.
+# **Approach.** Decide first which space each random vector lives in, and so its shape. Each side
+# must come from its own rule.
 #
-# **Example.** For $f(x) = A x$: `jvp_fn = lambda tangents, x: A @ tangents[0]` and
-# `vjp_fn = lambda u, x: A.T @ u`; both sides equal `u @ A @ v`.
+# **Example.** For $f(x) = A x$ with the rules `lambda t, x: A @ t[0]` and `lambda u, x: A.T @ u`, the
+# gap is about $10^{-16}$; with the transpose forgotten in the VJP (square `A`), it is of order 1.
 #
-# **Hints.** The JVP takes a tuple of tangents: `jvp_fn((v,), x)`. Which side gets `u` and which
-# `v`? $u$ lives in output space, $v$ in input space.
+# <details><summary>Hint 1</summary>
+#
+# $v$ is a direction in which $x$ moves; $u$ weights the outputs of $f$. What are their shapes when
+# $f$ maps 4 numbers to 3?
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Why random and not all ones? A wrong rule can be right on one special vector. Why relative? A
+# function a billion times smaller has a billion times smaller gap, and is just as wrong.
+# `np.vdot(a, b)` sums the products of two arrays of one shape, whatever the shape.
+# </details>
 
-# %% nbgrader={"grade": false, "grade_id": "dot-products", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def dot_products(jvp_fn, vjp_fn, x, u, v):
-    """(<u, J v>, <J^T u, v>) for a function of one input x: forward and reverse mode."""
+# %% nbgrader={"grade": false, "grade_id": "dot-product-gap", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def dot_product_gap(f, jvp_fn, vjp_fn, x, seed=0):
+    """|<u, J v> - <J^T u, v>| / (|<u, J v>| + |<J^T u, v>|) for random u, v (0.0 if both are 0)."""
+    rng = np.random.default_rng(seed)
     ### BEGIN SOLUTION
+    v = rng.standard_normal(np.shape(x))
+    u = rng.standard_normal(np.shape(f(x)))
     forward = np.vdot(u, jvp_fn((v,), x))
     reverse = np.vdot(vjp_fn(u, x), v)
-    return float(forward), float(reverse)
+    scale = abs(forward) + abs(reverse)
+    return 0.0 if scale == 0 else float(abs(forward - reverse) / scale)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-dot-products", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-dot-product-gap", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 rng = np.random.default_rng(7)
 A = rng.standard_normal((3, 4))
-x, u, v = rng.standard_normal(4), rng.standard_normal(3), rng.standard_normal(4)
-forward, reverse = dot_products(lambda t, x: A @ t[0], lambda u, x: A.T @ u, x, u, v)
-assert np.isclose(forward, u @ A @ v) and np.isclose(reverse, u @ A @ v), (
-    f"for f(x) = A x both sides are u @ A @ v = {u @ A @ v:.6f}; got {forward:.6f} and {reverse:.6f}")
-# a wrong VJP (the transpose forgotten, on a square matrix B) must show up as a disagreement
+x = rng.standard_normal(4)
+gap = dot_product_gap(lambda x: A @ x, lambda t, x: A @ t[0], lambda u, x: A.T @ u, x)
+assert isinstance(gap, float), f"return the gap as a float, not {type(gap).__name__}"
+assert gap < 1e-12, f"two correct rules of f(x) = A x (A: 3 x 4) agree to rounding; your gap is {gap:.2e}"
 B = rng.standard_normal((4, 4))
-forward, reverse = dot_products(lambda t, x: B @ t[0], lambda u, x: B @ u, x, rng.standard_normal(4), v)
-assert not np.isclose(forward, reverse), (
-    "with a wrong VJP (B u instead of B^T u) the two sides must differ: compute each side from its own rule")
 
-# %% nbgrader={"grade": true, "grade_id": "test-dot-products-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+
+def largest_gap(f, jvp_fn, vjp_fn):
+    # a wrong rule must show a gap for some of three seeds
+    return max(dot_product_gap(f, jvp_fn, vjp_fn, x, seed=s) for s in range(3))
+
+
+gap = largest_gap(lambda x: B @ x, lambda t, x: B @ t[0], lambda u, x: B @ u)
+assert gap > 1e-3, (
+    f"a VJP without its transpose (B u instead of B^T u) must show a gap; yours is {gap:.2e}. Does "
+    f"each side come from its own rule, and are u and v drawn at random (all ones hide this mistake)?")
+# a wrong rule that is right on the all-ones vector, and a wrong rule of a tiny function
+gap = largest_gap(lambda x: B @ x, lambda t, x: B @ t[0], lambda u, x: B.T @ u + (u - u.mean()))
+assert gap > 1e-3, (
+    f"this VJP is wrong except along the all-ones vector; your gap {gap:.2e} missed it: draw u and v "
+    f"at random from rng")
+gap = largest_gap(lambda x: 1e-9 * B @ x, lambda t, x: 1e-9 * B @ t[0], lambda u, x: 1e-9 * B @ u)
+assert gap > 1e-3, (
+    f"the same wrong VJP on f(x) = 1e-9 B x is just as wrong, but your gap is {gap:.2e}: divide by "
+    f"the size of the two sides")
+
+# %% nbgrader={"grade": true, "grade_id": "test-dot-product-gap-hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = dot_products(lambda t, x: t[0], lambda u, x: u, np.zeros(2), np.ones(2), np.ones(2))  # runs your code once
+assert dot_product_gap(lambda x: x, lambda t, x: t[0], lambda u, x: u, np.zeros(2)) < 1e-12
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(8)
-for _shape_in, _shape_out in [((5,), (2,)), ((3, 4), (6,)), ((2, 3), (2, 3))]:
+for _shape_in, _shape_out in [((5,), (2,)), ((3, 4), (6,)), ((2, 3), (2, 3)), ((2,), (3, 2))]:
     _A = _rng.standard_normal((int(np.prod(_shape_out)), int(np.prod(_shape_in))))
+    _f = lambda x, A=_A, so=_shape_out: (A @ x.ravel()).reshape(so)
     _jvp = lambda t, x, A=_A, so=_shape_out: (A @ t[0].ravel()).reshape(so)
     _vjp = lambda u, x, A=_A, si=_shape_in: (A.T @ u.ravel()).reshape(si)
-    _x, _v = _rng.standard_normal(_shape_in), _rng.standard_normal(_shape_in)
-    _u = _rng.standard_normal(_shape_out)
-    _expected = float(_u.ravel() @ _A @ _v.ravel())
-    _f, _r = dot_products(_jvp, _vjp, _x, _u, _v)
-    assert np.isclose(_f, _expected, rtol=1e-12) and np.isclose(_r, _expected, rtol=1e-12), (
-        f"input shape {_shape_in}, output shape {_shape_out}: both sides should be {_expected:.6g}")
-    # a VJP of another matrix B: each side must come from its own rule
+    _x = _rng.standard_normal(_shape_in)
+    assert dot_product_gap(_f, _jvp, _vjp, _x, seed=1) < 1e-12, f"input {_shape_in}, output {_shape_out}"
     _B = _rng.standard_normal(_A.shape)
-    _wrong_vjp = lambda u, x, B=_B, si=_shape_in: (B.T @ u.ravel()).reshape(si)
-    _f, _r = dot_products(_jvp, _wrong_vjp, _x, _u, _v)
-    assert np.isclose(_f, _expected, rtol=1e-12), "the forward side is <u, jvp_fn((v,), x)>"
-    assert np.isclose(_r, float(_u.ravel() @ _B @ _v.ravel()), rtol=1e-12), (
-        "the reverse side is <vjp_fn(u, x), v>, computed from the VJP rule alone")
-# the engine's rules for tanh: forward and reverse agree to rounding
-_x, _u, _v = _rng.standard_normal((3, 2)), _rng.standard_normal((3, 2)), _rng.standard_normal((3, 2))
-_f, _r = dot_products(lambda t, x: course.jvp(course.tanh, (x,), t)[1],
-                      lambda u, x: course.vjp(course.tanh, x)[1](u)[0], _x, _u, _v)
-assert abs(_f - _r) <= 1e-12 * (abs(_f) + abs(_r)) and abs(_f) > 0, "the engine's tanh rules agree"
+    _wrong = lambda u, x, B=_B, si=_shape_in: (B.T @ u.ravel()).reshape(si)
+    assert dot_product_gap(_f, _jvp, _wrong, _x, seed=2) > 1e-3, "a VJP of another matrix"
+assert dot_product_gap(lambda x: 0 * x, lambda t, x: 0 * t[0], lambda u, x: 0 * u, np.ones(3)) == 0.0, (
+    "both sides 0: the gap is 0.0")
+_x = _rng.standard_normal((3, 2))
+assert dot_product_gap(course.tanh, lambda t, x: course.jvp(course.tanh, (x,), t)[1],
+                       lambda u, x: course.vjp(course.tanh, x)[1](u)[0], _x) < 1e-12, "the engine's tanh rules"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The cell below runs the dot-product test on your three JVP rules against the engine's VJP rules,
-# for a few random `u` and `v`, and prints the relative gap. For comparison, the last column is the
-# relative error of a central finite difference along `v`, the usual gradient check.
+# The cell below runs your dot-product test on the rules of this notebook against VJPs from the
+# engine (for log-sum-exp and the standardisation, written with the engine's operations) and, for
+# the solve, against its reverse-mode rule: the transpose of your JVP,
+# $\bar b = A^{-\top} \bar x$ and $\bar A = -\bar b\, x^\top$. For comparison, the last column is the
+# relative error of a central finite difference along a random direction, the usual gradient check.
 
 # %%
 def engine_vjp(f):
-    # the engine's reverse mode as vjp_fn(u, *inputs) -> gradient(s)
-    def vjp_fn(u, *inputs):
-        grads = course.vjp(f, *inputs)[1](u)
-        return grads[0] if len(grads) == 1 else grads
-    return vjp_fn
+    # the engine's reverse mode as vjp_fn(u, x) -> the gradient, for f of one input
+    return lambda u, x: course.vjp(f, x)[1](u)[0]
+
+
+def standardize_engine(x):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / ((centred * centred).mean(axis=-1, keepdims=True)) ** 0.5
 
 
 rng = np.random.default_rng(9)
-x, W = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+x = rng.standard_normal((4, 3))
+A, b = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal(3)
+solve_in_A = lambda A_: np.linalg.solve(A_, b)
+solve_vjp_A = lambda u, A_: -np.outer(np.linalg.solve(A_.T, u), np.linalg.solve(A_, b))
 rules = [("tanh", np.tanh, tanh_jvp, engine_vjp(course.tanh), x),
          ("softmax", course.softmax, softmax_jvp, engine_vjp(course.softmax), x),
-         ("x @ W (x moving)", lambda x: x @ W, lambda t, x: matmul_jvp((t[0], np.zeros_like(W)), x, W),
-          engine_vjp(lambda x: x @ W), x)]
-print(f"{'rule':<18}{'<u, J v>':>12}{'<J^T u, v>':>12}{'relative gap':>14}{'finite diff.':>14}")
+         ("logsumexp", logsumexp, logsumexp_jvp,
+          engine_vjp(lambda x: course.log(course.exp(x).sum(axis=-1))), x),
+         ("standardize", standardize, standardize_jvp, engine_vjp(standardize_engine), x),
+         ("solve (A moving)", solve_in_A, lambda t, A_: solve_jvp((t[0], np.zeros(3)), A_, b),
+          solve_vjp_A, A)]
+print(f"{'rule':<18}{'dot-product gap':>17}{'finite diff.':>14}")
 for name, f, jvp_fn, vjp_fn, x0 in rules:
-    u, v = rng.standard_normal(f(x0).shape), rng.standard_normal(x0.shape)
-    forward, reverse = dot_products(jvp_fn, vjp_fn, x0, u, v)
-    gap = abs(forward - reverse) / (abs(forward) + abs(reverse))
+    gap = dot_product_gap(f, jvp_fn, vjp_fn, x0, seed=3)
+    v = rng.standard_normal(np.shape(x0))
     eps = 1e-6
-    fd = np.vdot(u, (f(x0 + eps * v) - f(x0 - eps * v)) / (2 * eps))
-    fd_gap = abs(fd - forward) / (abs(fd) + abs(forward))
-    print(f"{name:<18}{forward:>12.6f}{reverse:>12.6f}{gap:>14.1e}{fd_gap:>14.1e}")
+    fd = (f(x0 + eps * v) - f(x0 - eps * v)) / (2 * eps)
+    exact = jvp_fn((v,), x0)
+    fd_gap = np.linalg.norm(fd - exact) / np.linalg.norm(exact)
+    print(f"{name:<18}{gap:>17.1e}{fd_gap:>14.1e}")
 
 
 # %% [markdown]
@@ -1215,40 +1562,55 @@ for name, f, jvp_fn, vjp_fn, x0 in rules:
 # Sometimes you need the whole Jacobian $J$ ($m \times n$). Forward mode gets it one **column** at a
 # time: the JVP with the $j$-th basis vector $e_j$ is $J e_j$, column $j$. That takes $n$ JVPs.
 # Reverse mode gets it one **row** at a time: the VJP with $e_i$ is row $i$. That takes $m$ VJPs.
-# The engine provides both, `course.jacfwd(f)(x)` and `course.jacrev(f)(x)`, each returning the
-# `(m, n)` matrix.
+# The engine provides both, `course.jacfwd(f)(x)` and `course.jacrev(f)(x)`. When `x` or `f(x)` is
+# not a vector, they return the array of shape `f(x).shape + x.shape` whose entry
+# `J[i..., j...]` is $\partial f(x)[i\ldots] / \partial x[j\ldots]$ (for a vector to a vector, that is the
+# $m \times n$ matrix).
 #
-# ### Exercise 10: a Jacobian from JVPs
+# ### Exercise 11: a Jacobian from JVPs (4 points)
 #
-# **What to do.** Write `jacobian_fwd(f, x)` for a function `f` from a vector `x` of shape `(n,)`
-# to a vector of shape `(m,)`: return the Jacobian, shape `(m, n)`, `J[i, j]` = $\partial f_i / \partial x_j$,
-# using `course.jvp` once per input.
+# **What to do.** Write `jacobian_fwd(f, x)` for an array `x` of any shape and a function `f` whose
+# output is an array of any shape: return the Jacobian of shape `f(x).shape + x.shape`, as
+# `course.jacfwd` does, using `course.jvp` once per **element** of `x` (not `course.jacfwd` or
+# `course.jacrev`).
 #
-# **Approach.** For each `j`, build the basis vector `e` (zeros, with a 1 at `j`), compute
-# `course.jvp(f, (x,), (e,))`, keep the tangent (the second item). Put the tangents side by side
-# as **columns**.
+# **Approach.** Each JVP with a basis direction gives the derivative of the whole output with
+# respect to one element of `x`. Collect them, then arrange the axes: the output's first, the
+# input's last.
 #
-# **Example.** For `f = lambda x: A @ x` the Jacobian is `A` itself; the JVP with $e_j$ is `A[:, j]`.
+# **Example.** For `f = lambda x: A @ x` (a vector to a vector) the Jacobian is `A` itself; for
+# `f = lambda X: X @ C` with `X` of shape `(2, 3)` and `C` of shape `(3, 4)`, it has shape
+# `(2, 4, 2, 3)`.
 #
-# **Hints.** `np.stack(columns, axis=1)` puts the columns side by side; plain `np.array(columns)`
-# would put them as rows, giving $J^\top$. The tests compare with `course.jacrev`, on functions with
-# $m \ne n$ and with $m = n$.
+# <details><summary>Hint 1</summary>
+#
+# A basis direction has the shape of `x`, zeros everywhere and a 1 at one element. How do you visit
+# every element of an array of any shape in order? (`x.size`, and `reshape`.)
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# The JVPs are *columns*: for a vector to a vector, putting them side by side gives $J$, and putting
+# them one under the other gives $J^\top$. In general, stack them so that the index of the input
+# element comes last; which shape must that last axis then be unfolded into?
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "jacobian-fwd", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def jacobian_fwd(f, x):
-    """The (m, n) Jacobian of f: R^n -> R^m at x, one JVP (one column) per input."""
+    """The Jacobian of f at x, shape f(x).shape + x.shape, one course.jvp per element of x."""
     x = np.asarray(x, dtype=np.float64)
     ### BEGIN SOLUTION
     columns = []
     for j in range(x.size):
-        e = np.zeros_like(x)
+        e = np.zeros(x.size)
         e[j] = 1.0
-        columns.append(course.jvp(f, (x,), (e,))[1])
-    return np.stack(columns, axis=1)
+        columns.append(course.jvp(f, (x,), (e.reshape(x.shape),))[1])
+    by_element = np.stack(columns, axis=-1)
+    return by_element.reshape(np.shape(columns[0]) + x.shape)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-jacobian-fwd", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-jacobian-fwd", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 A = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
 J = jacobian_fwd(lambda x: A @ x, np.array([0.3, -0.2, 0.5]))
 assert np.shape(J) == (2, 3), (
@@ -1259,32 +1621,43 @@ rng = np.random.default_rng(10)
 B = rng.standard_normal((4, 3))
 g = lambda x: course.tanh(B @ x) * x[0]
 x0 = rng.standard_normal(3)
-expected = course.jacrev(g)(x0)
-got = jacobian_fwd(g, x0)
-assert np.shape(got) == expected.shape and np.allclose(got, expected), (
+assert np.allclose(jacobian_fwd(g, x0), course.jacrev(g)(x0)), (
     "jacobian_fwd must agree with course.jacrev (one VJP per row)")
+
+C = rng.standard_normal((3, 4))
+F = lambda X: course.tanh(X @ C)
+X0 = rng.standard_normal((2, 3))
+got = jacobian_fwd(F, X0)
+assert np.shape(got) == (2, 4, 2, 3), (
+    f"X (2, 3) -> F(X) (2, 4): the Jacobian has shape F(X).shape + X.shape = (2, 4, 2, 3); "
+    f"got {np.shape(got)}")
+assert np.allclose(got, course.jacrev(F)(X0)), (
+    "J[i, k, a, b] is dF[i, k] / dX[a, b]: the output's axes first, then the input's, each in order")
 
 # %% nbgrader={"grade": true, "grade_id": "test-jacobian-fwd-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests check more shapes and edge cases when your work is graded.
-_ = jacobian_fwd(lambda x: x * 2.0, np.ones(2))  # runs your code once
+assert np.shape(jacobian_fwd(lambda x: x * 2.0, np.ones(2))) == (2, 2)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(12)
 _A = _rng.standard_normal((5, 5))
 _C = _rng.standard_normal((1, 4))
 _D = _rng.standard_normal((6, 1))
 _cases = [
-    (lambda x: course.tanh(_A @ x) + x * x, 5),            # square, not symmetric
-    (lambda x: course.softmax(x * 2.0), 4),               # square and symmetric
-    (lambda x: _C @ course.sigmoid(x), 4),                # one output
-    (lambda x: course.exp(_D @ x) * 0.5, 1),              # one input
-    (lambda x: (x[:-1] * x[1:]).reshape(-1), 6),          # m = n - 1
+    (lambda x: course.tanh(_A @ x) + x * x, (5,)),          # square, not symmetric
+    (lambda x: course.softmax(x * 2.0), (4,)),             # square and symmetric
+    (lambda x: _C @ course.sigmoid(x), (4,)),              # one output
+    (lambda x: course.exp(_D @ x) * 0.5, (1,)),            # one input
+    (lambda x: (x[:-1] * x[1:]).reshape(-1), (6,)),        # m = n - 1
+    (lambda X: (X * X).sum(axis=0), (3, 2)),               # a matrix to a vector
+    (lambda x: x.reshape(2, 3) * 3.0, (6,)),               # a vector to a matrix
+    (lambda X: (X ** 3).sum(), (2, 2)),                    # a matrix to a number
 ]
-for _i, (_g, _n) in enumerate(_cases):
-    _x0 = _rng.standard_normal(_n)
+for _i, (_g, _shape) in enumerate(_cases):
+    _x0 = _rng.standard_normal(_shape)
     _expected = course.jacrev(_g)(_x0)
     _got = jacobian_fwd(_g, _x0)
     assert np.shape(_got) == _expected.shape, (
-        f"case {_i}: J must have shape {_expected.shape} (outputs x inputs), got {np.shape(_got)}")
+        f"case {_i}: J must have shape {_expected.shape}, got {np.shape(_got)}")
     assert np.allclose(_got, _expected, rtol=1e-12, atol=1e-14), f"case {_i}: wrong Jacobian"
 assert np.allclose(jacobian_fwd(lambda x: 3.0 * x, np.ones(4)), 3.0 * np.eye(4)), "the Jacobian of 3 x is 3 I"
 ### END HIDDEN TESTS
@@ -1347,23 +1720,31 @@ plt.show()
 # new tangent for each of its $n$ columns), so on another engine or machine it can shift by a small
 # factor. The rule of thumb: **`jacfwd` for tall Jacobians (few inputs, many outputs), `jacrev` for
 # wide ones (many inputs, few outputs), and the gradient of a scalar loss is the widest of all.**
+#
+# The engine's forward rules work as yours do: each primitive has a JVP rule that takes the tangents
+# of its inputs to the tangent of its output, and `course.jvp` applies them as the values are
+# computed, like your dual numbers.
 
 # %% [markdown]
 # ## What you learned
 #
-# * The chain rule multiplies Jacobians, $J = J_L \cdots J_1$. Associativity lets us pick the order.
-#   Reverse mode (backprop) multiplies from the output side, one **vector-Jacobian product** per
-#   output; forward mode from the input side, one **Jacobian-vector product** per input.
+# * The chain rule multiplies Jacobians, $J = J_L \cdots J_1$. Associativity lets us pick the
+#   bracketing; the cheapest one is found by solving every sub-chain once. Reverse mode (backprop)
+#   multiplies from the output side, one **vector-Jacobian product** per output; forward mode from
+#   the input side, one **Jacobian-vector product** per input: the two bracketings that only ever
+#   multiply a matrix by a vector.
 # * For a scalar loss, reverse mode needs one pass for all $n$ derivatives; forward mode needs $n$.
 #   In general: forward costs $\propto n$ passes, reverse $\propto m$, and reverse mode must keep the
 #   forward pass's intermediate values.
 # * Forward mode uses the same local gradients as backprop, visited from the inputs: a node's tangent
 #   is $\sum$ local gradient × input tangent. Dual numbers ($\varepsilon^2 = 0$) carry value and tangent
-#   together, so no graph is stored at all.
-# * JVP rules: element-wise ones multiply by the local derivative; $d(xW) = dx\,W + x\,dW$;
-#   softmax's $\dot s = s \odot (\dot x - s\cdot\dot x)$.
+#   together, so no graph is stored at all; the quotient rule, the power rule and every function's
+#   rule follow from $\varepsilon^2 = 0$.
+# * A JVP rule comes from putting $x + \dot x\,\varepsilon$ into the function and keeping the part
+#   linear in $\varepsilon$; an implicitly defined output (a solve) is differentiated through the
+#   equation that defines it.
 # * The dot-product test $\langle u, Jv\rangle = \langle J^\top u, v\rangle$ checks forward against reverse
-#   mode to rounding error, with no finite differences.
+#   mode to rounding error, with no finite differences, for random (never all-ones) $u$ and $v$.
 # * `jacfwd` for few inputs, `jacrev` for few outputs.
 #
 # Next: the backward pass is itself a computation, so it can be differentiated too. Assignment 06

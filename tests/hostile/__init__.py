@@ -244,17 +244,20 @@ import numpy as np
 np.allclose = lambda *args, **kwargs: True
 '''
 
-_WRONG_ADD_FUNCTION_WITH_PATCHED_CHECKS = r'''
-class Add(Function):
-    """z = x + y, element by element."""
+_WRONG_TANH_FUNCTION_WITH_PATCHED_CHECKS = r'''
+class Tanh(Function):
+    """t = tanh(x), element by element."""
 
     @staticmethod
-    def forward(ctx, x, y):
-        return x + y
+    def forward(ctx, x):
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        return t
 
     @staticmethod
-    def backward(ctx, grad_z):
-        return grad_z, -grad_z          # wrong: dL/dy is grad_z
+    def backward(ctx, grad_t):
+        (t,) = ctx.saved_tensors
+        return -tanh_backward(grad_t, t)          # wrong: the sign
 
 import numpy as np
 import course.gradcheck
@@ -303,17 +306,23 @@ sys.addaudithook(_guard)
 '''
 
 _ENGINE_CHEAT_SOFTMAX = r'''
-def softmax_vjp(upstream, x):
-    """dL/dx for s = softmax(x) along the last axis; upstream has x's shape. The shape of x."""
+def softmax_vjp(upstream, x, y):
+    """dL/dx for y = softmax(x) along the last axis; upstream and y have x's shape. The shape of x."""
     (dx,) = course.vjp(lambda x: course.softmax(x, axis=-1), x)[1](upstream)
     return dx
 '''
 
 _ENGINE_CHEAT_HESSIAN = r'''
-def hessian(f, x):
-    """The (n, n) Hessian of scalar f at x (shape (n,)), one Hessian-vector product per column."""
-    x = np.asarray(x, dtype=np.float64)
-    return course.jacfwd(course.jacrev(f))(x)
+def hessian(f, params):
+    """The (n, n) Hessian of scalar f(*params) over all entries of the arrays in params."""
+    params = tuple(np.asarray(p, dtype=np.float64) for p in params)
+    sizes = [p.size for p in params]
+    stops = np.cumsum(sizes)
+
+    def f_of_vector(z):
+        return f(*[z[int(s) - n:int(s)].reshape(p.shape) for p, n, s in zip(params, sizes, stops)])
+
+    return course.jacfwd(course.jacrev(f_of_vector))(np.concatenate([p.ravel() for p in params]))
 '''
 
 _ENGINE_CHEAT_VALUE = r'''
@@ -328,81 +337,81 @@ def tanh_backward(upstream, out):
 '''
 
 BANK = [
-    Hostile("read-secrets", A02, "add-function", _READ_SECRETS,
+    Hostile("read-secrets", A02, "tanh-function", _READ_SECRETS,
             Expect(scan=frozenset({"files"})),
             proves="source/, the gradebook, submitted/, the exchange, the TA's home and the "
                    "repository's solutions are invisible; the notebook is graded as usual"),
-    Hostile("write-outside", A02, "add-function", _WRITE_OUTSIDE,
+    Hostile("write-outside", A02, "tanh-function", _WRITE_OUTSIDE,
             Expect(scan=frozenset({"files"})),
             proves="writes outside the scratch folder fail; nothing on disk changes"),
-    Hostile("network", A02, "add-function", _NETWORK,
+    Hostile("network", A02, "tanh-function", _NETWORK,
             Expect(scan=frozenset({"network"})),
             proves="no connection leaves the sandbox, not even to the grader's loopback"),
-    Hostile("memory-bomb", A02, "add-function", _MEMORY_BOMB,
+    Hostile("memory-bomb", A02, "tanh-function", _MEMORY_BOMB,
             Expect(outcome="kernel-died", stopped_by="memory", canary=None,
                    status="GiB of memory together"),
             proves="a bomb that touches its memory is stopped by the watchdog"),
-    Hostile("huge-array", A02, "add-function", _HUGE_ARRAY,
-            Expect(error="MemoryError", status="add-function: the memory limit was reached"),
+    Hostile("huge-array", A02, "tanh-function", _HUGE_ARRAY,
+            Expect(error="MemoryError", status="tanh-function: the memory limit was reached"),
             proves="an allocation past the address-space limit fails in the cell; the rest "
                    "of the notebook is graded"),
-    Hostile("fork-bomb", A02, "add-function", _FORK_BOMB,
+    Hostile("fork-bomb", A02, "tanh-function", _FORK_BOMB,
             # whichever watchdog limit trips first: the process count, or (on a loaded machine,
             # where the copies pile up before they are counted) their memory
             Expect(outcome="kernel-died", stopped_by=("processes", "memory"), canary=None,
                    scan=frozenset({"processes"}),
                    status=("a fork bomb?", "more than 1 GiB of memory together")),
             proves="a fork bomb is capped (RLIMIT_NPROC) and its notebook stopped"),
-    Hostile("os-exit", A02, "add-function", _OS_EXIT,
+    Hostile("os-exit", A02, "tanh-function", _OS_EXIT,
             Expect(outcome="kernel-died", stopped_by=None, canary=None,
                    scan=frozenset({"processes"}), status="the kernel exited (status 0)"),
             proves="a kernel that exits is reported dead at once, not waited for"),
-    Hostile("kill-parent", A02, "add-function", _KILL_PARENT,
+    Hostile("kill-parent", A02, "tanh-function", _KILL_PARENT,
             Expect(scan=frozenset({"processes"})),
             proves="the grader is out of reach: the kernel's parent is the sandbox's pid 1"),
-    Hostile("delete-own-files", A02, "add-function", _DELETE_OWN_FILES,
+    Hostile("delete-own-files", A02, "tanh-function", _DELETE_OWN_FILES,
             Expect(scan=frozenset({"files"})),
             proves="the kernel works on a copy: its autograded files stay as nbgrader wrote "
                    "them"),
-    Hostile("fill-disk", A02, "add-function", _FILL_DISK,
+    Hostile("fill-disk", A02, "tanh-function", _FILL_DISK,
             Expect(scan=frozenset({"files"})),
             proves="the scratch folder, /tmp and home are small tmpfs: a disk bomb fails"),
-    Hostile("endless-loop", A02, "add-function", _ENDLESS_LOOP,
+    Hostile("endless-loop", A02, "tanh-function", _ENDLESS_LOOP,
             Expect(error=("KeyboardInterrupt", "CellTimeoutError"),   # nbclient's, nbgrader's
                    status=("ran past the time limit", "stopped at the per-cell time limit")),
             proves="a cell timeout interrupts the sandboxed kernel (over the control "
                    "channel); the rest of the notebook is graded"),
-    Hostile("replace-allclose", A02, "add-function", _REPLACE_ALLCLOSE,
+    Hostile("replace-allclose", A02, "tanh-function", _REPLACE_ALLCLOSE,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"monkeypatch"})),
             proves="replacing numpy.allclose is caught by the canary"),
-    Hostile("replace-checker", A02, "add-function", _WRONG_ADD_FUNCTION_WITH_PATCHED_CHECKS,
+    Hostile("replace-checker", A02, "tanh-function", _WRONG_TANH_FUNCTION_WITH_PATCHED_CHECKS,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"monkeypatch", "shadowing"})),
             replaces=True,
             proves="a wrong rule hidden by replacing the checks is caught: zero and a flag"),
-    Hostile("redefine-helper", A02, "add-function", _REDEFINE_HELPER,
+    Hostile("redefine-helper", A02, "tanh-function", _REDEFINE_HELPER,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"shadowing"})),
             proves="redefining the notebook's close() helper is caught"),
-    Hostile("input-transformer", A02, "add-function", _INPUT_TRANSFORMER,
+    Hostile("input-transformer", A02, "tanh-function", _INPUT_TRANSFORMER,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"ipython"})),
             proves="rewriting the tests' source before they run silences the canary too, "
                    "which counts as tampering"),
-    Hostile("patch-engine-rule", A02, "add-function", _PATCH_ENGINE_RULE,
+    Hostile("patch-engine-rule", A02, "tanh-function", _PATCH_ENGINE_RULE,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"monkeypatch"})),
             proves="changing a rule in the engine's tables is caught"),
-    Hostile("fake-module", A02, "add-function", _FAKE_MODULE,
+    Hostile("fake-module", A02, "tanh-function", _FAKE_MODULE,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"sys-modules"})),
             proves="swapping a module in sys.modules is caught"),
-    Hostile("trace-hook", A02, "add-function", _TRACE_HOOK,
+    Hostile("trace-hook", A02, "tanh-function", _TRACE_HOOK,
             Expect(scan=frozenset({"hooks"})),
             proves="a trace hook does not outlive its cell (the kernel resets it), so the "
                    "tests run untraced; the scan flags it"),
-    Hostile("audit-hook", A02, "add-function", _AUDIT_HOOK,
+    Hostile("audit-hook", A02, "tanh-function", _AUDIT_HOOK,
             Expect(scores="any", canary="tampered", status="TAMPERED",
                    scan=frozenset({"hooks"})),
             proves="an audit hook (it cannot be removed) that blinds the canary is caught: a "

@@ -1,7 +1,9 @@
 """Wrong answers for 02-modular-backprop: mistakes in Function gates and in the engine's backward.
 
 Each entry is a whole solution cell a student might submit; `fails` lists the test cells that
-must score 0 (every other test keeps its points). See source/AUTHORING.md.
+must score 0 (every other test keeps its points). See source/AUTHORING.md. An entry with no
+`fails` (and no `mistake`) is a right answer in another style than the reference: it must keep
+every point, since the tests grade correctness and leave style to the prose.
 """
 
 
@@ -62,6 +64,35 @@ while stack:
 return order
 """
 
+_EVERY_PATH = """
+order, listed = [], set()
+stack = [(root, False)]
+while stack:
+    node, parents_done = stack.pop()
+    if parents_done:
+        if node not in listed:
+            listed.add(node)
+            order.append(node)
+        continue
+    stack.append((node, True))
+    for parent in node.parents:
+        stack.append((parent, False))
+return order
+"""
+
+_PRE_ORDER = """
+order, visited = [], set()
+stack = [root]
+while stack:
+    node = stack.pop()
+    if node in visited:
+        continue
+    visited.add(node)
+    order.append(node)
+    stack.extend(node.parents)
+return order[::-1]
+"""
+
 _RECURSIVE = """
 order, visited = [], set()
 
@@ -99,82 +130,116 @@ def _both(exercise):
 
 WRONG_ANSWERS = [
     {
-        "name": "multiply-function-not-swapped",
-        "cell": "multiply-function",
-        "source": _function("Multiply", "z = x * y, element by element.", "x, y",
-                            "ctx.save_for_backward(x, y)\nreturn x * y",
-                            "x, y = ctx.saved_tensors\nreturn grad_z * x, grad_z * y"),
-        "fails": _both("multiply-function"),
-        "mistake": "swapped_inputs",
-    },
-    {
-        "name": "add-function-one-gradient",
-        "cell": "add-function",
-        "source": _function("Add", "z = x + y, element by element.", "x, y",
-                            "return x + y", "return grad_z"),
-        "fails": _both("add-function"),
-        "mistake": "unknown",
-    },
-    {
-        "name": "max-function-tie-goes-to-x",
-        "cell": "max-function",
-        "source": _function("Max", "z = max(x, y), element by element.", "x, y",
-                            "ctx.save_for_backward(x, y)\nreturn np.maximum(x, y)",
-                            "x, y = ctx.saved_tensors\n"
-                            "return np.where(x >= y, grad_z, 0.0), np.where(x >= y, 0.0, grad_z)"),
-        "fails": _both("max-function"),
-        "mistake": "partial",
-    },
-    {
-        "name": "max-function-forgets-upstream",
-        "cell": "max-function",
-        "source": _function("Max", "z = max(x, y), element by element.", "x, y",
-                            "ctx.save_for_backward(x, y)\nreturn np.maximum(x, y)",
-                            "x, y = ctx.saved_tensors\n"
-                            "share = np.where(x > y, 1.0, np.where(x < y, 0.0, 0.5))\n"
-                            "return share, 1.0 - share"),
-        "fails": _both("max-function"),
-        "mistake": "missing_upstream",
-    },
-    {
-        "name": "sigmoid-function-sigmoid-of-output",
-        "cell": "sigmoid-function",
-        "source": _function("Sigmoid", "s = sigmoid(x); saves its output.", "x",
-                            "s = sigmoid(x)\nctx.save_for_backward(s)\nreturn s",
-                            "(s,) = ctx.saved_tensors\n"
-                            "return sigmoid(s) * (1.0 - sigmoid(s)) * grad_s", grad="grad_s"),
-        "fails": _both("sigmoid-function"),
+        "name": "tanh-function-tanh-of-output",
+        "cell": "tanh-function",
+        "source": _function("Tanh", "t = tanh(x), element by element.", "x",
+                            "t = np.tanh(x)\nctx.save_for_backward(t)\nreturn t",
+                            "(t,) = ctx.saved_tensors\nreturn tanh_backward(grad_t, np.tanh(t))",
+                            grad="grad_t"),
+        "fails": _both("tanh-function"),
         "mistake": "output_for_input",
     },
     {
-        # Right gradients, but it saves the input and recomputes the sigmoid: only the visible
-        # test, which checks what forward saves, fails.
-        "name": "sigmoid-function-saves-input",
-        "cell": "sigmoid-function",
-        "source": _function("Sigmoid", "s = sigmoid(x).", "x",
-                            "ctx.save_for_backward(x)\nreturn sigmoid(x)",
-                            "(x,) = ctx.saved_tensors\n"
-                            "s = sigmoid(x)\nreturn s * (1.0 - s) * grad_s", grad="grad_s"),
-        "fails": ["test-sigmoid-function"],
+        "name": "tanh-function-input-as-output",
+        "cell": "tanh-function",
+        "source": _function("Tanh", "t = tanh(x), element by element.", "x",
+                            "ctx.save_for_backward(x)\nreturn np.tanh(x)",
+                            "(x,) = ctx.saved_tensors\nreturn tanh_backward(grad_t, x)",
+                            grad="grad_t"),
+        "fails": _both("tanh-function"),
+        "mistake": "output_for_input",
+    },
+    {
+        "name": "tanh-function-forgets-upstream",
+        "cell": "tanh-function",
+        "source": _function("Tanh", "t = tanh(x), element by element.", "x",
+                            "t = np.tanh(x)\nctx.save_for_backward(t)\nreturn t",
+                            "(t,) = ctx.saved_tensors\nreturn tanh_backward(1.0, t)",
+                            grad="grad_t"),
+        "fails": _both("tanh-function"),
+        "mistake": "missing_upstream",
+    },
+    {
+        # Right, in another style: it saves the input and computes tanh again in backward.
+        "name": "tanh-function-saves-its-input",
+        "cell": "tanh-function",
+        "source": _function("Tanh", "t = tanh(x), element by element.", "x",
+                            "ctx.save_for_backward(x)\nreturn np.tanh(x)",
+                            "(x,) = ctx.saved_tensors\nreturn tanh_backward(grad_t, np.tanh(x))",
+                            grad="grad_t"),
+        "fails": [],
+        "mistake": None,
+    },
+    {
+        "name": "divide-function-swapped-inputs",
+        "cell": "divide-function",
+        "source": _function("Divide", "d = x / y, element by element.", "x, y",
+                            "ctx.save_for_backward(x, y)\nreturn x / y",
+                            "x, y = ctx.saved_tensors\nreturn divide_backward(grad_d, y, x)",
+                            grad="grad_d"),
+        "fails": _both("divide-function"),
+        "mistake": "swapped_inputs",
+    },
+    {
+        "name": "divide-function-gradients-in-the-wrong-order",
+        "cell": "divide-function",
+        "source": _function("Divide", "d = x / y, element by element.", "x, y",
+                            "ctx.save_for_backward(x, y)\nreturn x / y",
+                            "x, y = ctx.saved_tensors\ndx, dy = divide_backward(grad_d, x, y)\n"
+                            "return dy, dx", grad="grad_d"),
+        "fails": _both("divide-function"),
+        "mistake": "swapped_inputs",
+    },
+    {
+        "name": "divide-function-one-gradient",
+        "cell": "divide-function",
+        "source": _function("Divide", "d = x / y, element by element.", "x, y",
+                            "ctx.save_for_backward(x, y)\nreturn x / y",
+                            "x, y = ctx.saved_tensors\nreturn divide_backward(grad_d, x, y)[0]",
+                            grad="grad_d"),
+        "fails": _both("divide-function"),
         "mistake": "unknown",
     },
     {
-        "name": "exp-function-sign-error",
-        "cell": "exp-function",
-        "source": _function("Exp", "e = exp(x), element by element.", "x",
-                            "e = np.exp(x)\nctx.save_for_backward(e)\nreturn e",
-                            "(e,) = ctx.saved_tensors\nreturn -e * grad_e", grad="grad_e"),
-        "fails": _both("exp-function"),
+        "name": "sigmoid-log-loss-composed-forward",
+        "cell": "sigmoid-log-loss",
+        "source": _function("SigmoidLogLoss", "The log loss of sigmoid(q) against t.", "q, t",
+                            "ctx.save_for_backward(q, t)\nh = sigmoid(q)\n"
+                            "return -(t * np.log(h) + (1 - t) * np.log(1 - h))",
+                            "q, t = ctx.saved_tensors\nreturn (sigmoid(q) - t) * grad_L, -q * grad_L",
+                            grad="grad_L"),
+        "fails": _both("sigmoid-log-loss"),
+        "mistake": "nonfinite",
+    },
+    {
+        "name": "sigmoid-log-loss-sign",
+        "cell": "sigmoid-log-loss",
+        "source": _function("SigmoidLogLoss", "The log loss of sigmoid(q) against t.", "q, t",
+                            "ctx.save_for_backward(q, t)\nreturn np.logaddexp(0.0, q) - t * q",
+                            "q, t = ctx.saved_tensors\nreturn (t - sigmoid(q)) * grad_L, -q * grad_L",
+                            grad="grad_L"),
+        "fails": _both("sigmoid-log-loss"),
         "mistake": "sign",
     },
     {
-        "name": "square-function-missing-factor-two",
-        "cell": "square-function",
-        "source": _function("Square", "q = x ** 2, element by element.", "x",
-                            "ctx.save_for_backward(x)\nreturn x * x",
-                            "(x,) = ctx.saved_tensors\nreturn x * grad_q", grad="grad_q"),
-        "fails": _both("square-function"),
-        "mistake": "scale",
+        "name": "sigmoid-log-loss-no-target-gradient",
+        "cell": "sigmoid-log-loss",
+        "source": _function("SigmoidLogLoss", "The log loss of sigmoid(q) against t.", "q, t",
+                            "ctx.save_for_backward(q, t)\nreturn np.logaddexp(0.0, q) - t * q",
+                            "q, t = ctx.saved_tensors\nreturn (sigmoid(q) - t) * grad_L, None",
+                            grad="grad_L"),
+        "fails": _both("sigmoid-log-loss"),
+        "mistake": "zero",
+    },
+    {
+        "name": "sigmoid-log-loss-forgets-upstream",
+        "cell": "sigmoid-log-loss",
+        "source": _function("SigmoidLogLoss", "The log loss of sigmoid(q) against t.", "q, t",
+                            "ctx.save_for_backward(q, t)\nreturn np.logaddexp(0.0, q) - t * q",
+                            "q, t = ctx.saved_tensors\nreturn sigmoid(q) - t, -q",
+                            grad="grad_L"),
+        "fails": _both("sigmoid-log-loss"),
+        "mistake": "missing_upstream",
     },
     {
         "name": "topological-order-recursive",
@@ -194,6 +259,22 @@ WRONG_ANSWERS = [
         "name": "topological-order-root-first",
         "cell": "topological-order",
         "source": _topological(_ITERATIVE.replace("return order", "return order[::-1]")),
+        "fails": _both("topological-order") + _both("backward"),
+        "mistake": "unknown",
+    },
+    {
+        # right orders, but every path is walked: a node is expanded once per path to it
+        "name": "topological-order-expands-every-path",
+        "cell": "topological-order",
+        "source": _topological(_EVERY_PATH),
+        "fails": ["test-topological-order-hidden", "test-backward-hidden"],
+        "mistake": "unknown",
+    },
+    {
+        # a node is listed when it is first reached, before its parents (pre-order)
+        "name": "topological-order-pre-order",
+        "cell": "topological-order",
+        "source": _topological(_PRE_ORDER),
         "fails": _both("topological-order") + _both("backward"),
         "mistake": "unknown",
     },
@@ -223,6 +304,6 @@ WRONG_ANSWERS = [
         "cell": "backward",
         "source": _engine(walk="order"),
         "fails": _both("backward"),
-        "mistake": "unknown",
+        "mistake": "partial",
     },
 ]
