@@ -160,7 +160,7 @@ class Cluster:
             pending[future.key] = (future, job)
             return future
 
-        finished = distributed.as_completed([submit(job) for job in jobs])
+        finished = distributed.as_completed([submit(job) for job in jobs], loop=self.client.loop)
         try:
             for future in finished:
                 _, job = pending.pop(future.key)

@@ -1,6 +1,8 @@
 """A real Dask cluster on this machine, for the tests and the benchmark: one `dask scheduler` and
 N `dask worker` processes (each with its nanny) on 127.0.0.1, started the way the autograder
-README's first recipe starts them on real machines, and stopped again.
+README's first recipe starts them on real machines (with the course's checkout on PYTHONPATH:
+the workers run its `autograder`, and the scheduler unpickles the tasks that name it), and
+stopped again.
 
     with DaskProcesses(workers=2, threads=1, folder=tmp) as dask:
         dask.address                  # tcp://127.0.0.1:PORT, for --cluster
@@ -20,6 +22,7 @@ from pathlib import Path
 import psutil
 
 START_TIMEOUT = 120   # seconds for the scheduler and every worker to be up
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port():
@@ -58,14 +61,16 @@ class DaskProcesses:
         import distributed
 
         host, port = self.address.removeprefix("tcp://").split(":")
+        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
         self.scheduler = self._spawn(["scheduler", "--host", host, "--port", port,
-                                      "--no-dashboard"], "scheduler", self.scheduler_env)
+                                      "--no-dashboard"], "scheduler",
+                                     {"PYTHONPATH": path, **self.scheduler_env})
         for i in range(self.count):
             self.workers.append(self._spawn(
                 ["worker", self.address, "--name", f"worker-{i}", "--nthreads",
                  str(self.threads), "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard",
                  "--local-directory", str(self.folder / f"worker-{i}"), "--death-timeout",
-                 "60"], f"worker-{i}", self.env))
+                 "60"], f"worker-{i}", {"PYTHONPATH": path, **self.env}))
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
