@@ -178,10 +178,10 @@ def similar_section(similar):
             parts.append(f"<details><summary>{esc(assignment)}: <b>{esc(student)}</b> and "
                          f"<b>{esc(other)}</b>: {cells}</summary>"
                          + "".join(_side_by_side(p) for p in pairs) + "</details>")
-    return (f"<p>Solutions with at least {similarity.MIN_LINES} lines of their own, compared "
-            "on normalised tokens "
-            "(renamed variables still match); marked lines are the shared ones. For a person to "
-            "judge: honest students can write alike, and none of this changes a score.</p>"
+    return (f"<p>Solutions with at least {similarity.MIN_LINES} lines of their own in a row, "
+            "compared on normalised tokens (renamed variables still match); marked lines are the "
+            "shared ones. For a person to judge: honest students can write alike, and none of "
+            "this changes a score.</p>"
             + "\n".join(parts))
 
 

@@ -9,8 +9,9 @@ k-grams: a shared run of K + WINDOW - 1 tokens or more is always found. The hash
 (blake2b, not Python's per-process `hash()`), so a worker fingerprints the notebook it grades,
 on any machine, the result file keeps the fingerprints, and the TA's machine only compares them.
 
-A solution is compared only when it has MIN_LINES lines of its own (lines of the released cell
-and comments aside): short answers are written alike by honest students. Two fingerprints are
+A solution is compared only when it has MIN_LINES lines of its own in a row (lines of the
+released cell, blank lines and comments aside): short answers are written alike by honest
+students, and so are three one-line answers between the released `def` lines of a cell. Two fingerprints are
 near-identical when at least MIN_SHARED of them are shared and that is NEAR of the smaller one
 (a copy that was extended still counts).
 
@@ -41,7 +42,7 @@ from autograder.cells import cells_by_id, grade_id, is_solution
 
 K = 12            # tokens per k-gram
 WINDOW = 4        # k-grams per winnowing window
-MIN_LINES = 3     # lines of its own a solution needs to be compared
+MIN_LINES = 3     # lines of its own in a row a solution needs to be compared
 MIN_SHARED = 6    # fingerprints two solutions must share ...
 NEAR = 0.8        # ... and the share of the smaller one's fingerprints that makes them alike
 COMMON = 0.02     # a hash more solutions of an exercise share than this share of them ...
@@ -101,17 +102,23 @@ def kgram_hashes(toks):
         for i in range(len(toks) - K + 1)]
 
 
-def own_lines(code, boilerplate=""):
-    """The lines of `code` that are code (not blank, not a comment) and not in `boilerplate`."""
+def own_run(code, boilerplate=""):
+    """The most lines of `code` in a row that are its own: not in `boilerplate` (blank lines and
+    comments are skipped, a line of `boilerplate` ends a run)."""
     given = {line.strip() for line in boilerplate.splitlines()}
-    return [line for line in code.splitlines()
-            if line.strip() and not line.strip().startswith("#") and line.strip() not in given]
+    best = run = 0
+    for line in code.splitlines():
+        text = line.strip()
+        if text and not text.startswith("#"):
+            run = 0 if text in given else run + 1
+            best = max(best, run)
+    return best
 
 
 def fingerprint(code, boilerplate=""):
     """The Fingerprint of `code`, without any k-gram of `boilerplate` (the released cell);
-    None when it has fewer than MIN_LINES lines of its own."""
-    if len(own_lines(code, boilerplate)) < MIN_LINES:
+    None when it has fewer than MIN_LINES lines of its own in a row (own_run)."""
+    if own_run(code, boilerplate) < MIN_LINES:
         return None
     given = set(kgram_hashes(tokens(boilerplate))) if boilerplate else set()
     return winnowed(tokens(code), given)
@@ -290,7 +297,7 @@ def engine_functions(root=None):
         shown = f"{root.name}/{path.relative_to(root).as_posix()}"
         for node, qualname in _functions(ast.parse(text)):
             code = textwrap.dedent("".join(lines[node.lineno - 1:node.end_lineno]))
-            if len(own_lines(code)) < MIN_LINES:
+            if own_run(code) < MIN_LINES:
                 continue
             mine = toks[bisect.bisect_left(starts, node.lineno):
                         bisect.bisect_right(starts, node.end_lineno)]
