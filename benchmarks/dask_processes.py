@@ -31,6 +31,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def kill(processes):
+    """SIGKILL these psutil processes and wait for them."""
+    for p in processes:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
 class DaskProcesses:
     def __init__(self, workers=2, threads=1, folder=".", env=None, scheduler_env=None):
         self.count, self.threads, self.folder = workers, threads, Path(folder)
@@ -93,13 +103,7 @@ class DaskProcesses:
 
     def kill_worker(self, index):
         """SIGKILL worker `index`, nanny and all: as if its machine were gone."""
-        tree = self.worker_processes(index)
-        for p in tree:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(tree, timeout=10)
+        kill(self.worker_processes(index))
 
     def stop(self):
         """Stop the workers (gracefully, then by force), then the scheduler."""
@@ -110,12 +114,7 @@ class DaskProcesses:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 pass
-            for p in tree:
-                try:
-                    p.kill()
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(tree, timeout=10)
+            kill(tree)         # what the nanny left behind
         if self.scheduler is not None:
             self.scheduler.terminate()
             try:
