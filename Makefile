@@ -7,7 +7,8 @@
 #   make lint     ruff over the repository, the notebooks' scripts included
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
 #   make release  build source/*/*.ipynb from their .py, regenerate release/ with nbgrader (ASSIGNMENTS="01-gates")
-#   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class)
+#   make autograde         grade a class into graded/: grades, feedback, report (SUBMISSIONS=dir-or-zip JOBS= ROSTER=; none: a demo class;
+#                          CLUSTER=tcp://host:8786 or SCHEDULER_FILE=...: on a Dask cluster's workers)
 #   make student-pack      build dist/<course>-student.zip: what students need, no answers (RELEASE=release)
 #   make release-exchange  release every assignment to nbgrader's exchange (EXCHANGE=/srv/nbgrader/exchange ASSIGNMENTS=)
 #   make clean    remove caches (keeps .venv and gradebook.db)
@@ -59,14 +60,21 @@ $(VENV)/.stamp-lab: pyproject.toml | $(PY)
 	$(PIP_INSTALL) -e .
 	@touch $@
 
+# The tests grade on a real Dask cluster too, so they need the cluster extra.
 $(VENV)/.stamp-test: pyproject.toml | $(PY)
-	@echo "Installing the course and its test tools (-e .[test]) into $(VENV) (a minute or two the first time)"
-	$(PIP_INSTALL) -e '.[test]'
+	@echo "Installing the course and its test tools (-e .[test,cluster]) into $(VENV) (a minute or two the first time)"
+	$(PIP_INSTALL) -e '.[test,cluster]'
 	@touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
-	@echo "Installing the course, test tools and peers (-e .[test,bench]) into $(VENV) (a minute or two the first time)"
-	$(PIP_INSTALL) -e '.[test,bench]'
+	@echo "Installing the course, test tools and peers (-e .[test,cluster,bench]) into $(VENV) (a minute or two the first time)"
+	$(PIP_INSTALL) -e '.[test,cluster,bench]'
+	@touch $@
+
+# Only `make autograde CLUSTER=...` (or SCHEDULER_FILE=...) needs Dask's distributed.
+$(VENV)/.stamp-cluster: pyproject.toml | $(PY)
+	@echo "Installing the course and Dask's distributed (-e .[cluster]) into $(VENV)"
+	$(PIP_INSTALL) -e '.[cluster]'
 	@touch $@
 
 # The notebooks name the kernel "python3": make sure it starts this venv's Python (so that
@@ -136,10 +144,14 @@ SUBMISSIONS ?=
 OUT ?=
 JOBS ?=
 ROSTER ?=
+CLUSTER ?=
+SCHEDULER_FILE ?=
 AUTOGRADE_ARGS ?=
-autograde: $(VENV)/.stamp-lab kernel
+autograde: $(VENV)/.stamp-lab kernel $(if $(strip $(CLUSTER)$(SCHEDULER_FILE)),$(VENV)/.stamp-cluster)
 	$(RUN) $(PY) -m autograder grade $(if $(strip $(SUBMISSIONS)),"$(SUBMISSIONS)") \
 	  $(if $(strip $(OUT)),--out "$(OUT)") \
+	  $(if $(strip $(CLUSTER)),--cluster "$(CLUSTER)") \
+	  $(if $(strip $(SCHEDULER_FILE)),--scheduler-file "$(SCHEDULER_FILE)") \
 	  $(if $(filter command line environment,$(origin ASSIGNMENTS)),--assignments $(ASSIGNMENTS)) \
 	  $(if $(strip $(JOBS)),--jobs $(JOBS)) $(if $(strip $(ROSTER)),--roster "$(ROSTER)") \
 	  $(AUTOGRADE_ARGS)

@@ -19,7 +19,7 @@ from autograder import sources
 
 # The xdist groups that take longest, in the order they should start (two to five minutes each on
 # the two-core machine). The other slow tests start after them, then the quick ones.
-LONGEST_FIRST = ("planted-course", "hostile-class", "sandbox", "robustness", "rerun")
+LONGEST_FIRST = ("planted-course", "hostile-class", "sandbox", "cluster", "robustness", "rerun")
 
 
 def pytest_configure(config):

@@ -8,8 +8,8 @@
     python -m autograder demo DIR                            only write the demo class to DIR
 
 Exit status: 0 when every submission was graded or given a status, 1 on bad arguments or
-input, 2 when the run itself failed (nbgrader could not generate an assignment), 130 when
-interrupted (run the same command again to resume).
+input (or a Dask cluster that cannot be used), 2 when the run itself failed (nbgrader could not
+generate an assignment), 130 when interrupted (run the same command again to resume).
 """
 
 import argparse
@@ -38,7 +38,15 @@ def parse_args(argv):
     grade.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
                        help="grade only these (default: every assignment handed in)")
     grade.add_argument("--jobs", "-j", type=int, default=None,
-                       help="notebooks graded at once (default: the number of cores)")
+                       help="notebooks graded at once (default: the number of cores; with "
+                            "--cluster, the local processes that generate the templates)")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on the workers of this Dask scheduler (tcp://host:8786) "
+                            "instead of on this machine; needs pip install -e '.[cluster]'")
+    where.add_argument("--scheduler-file", default=None, metavar="FILE",
+                       help="the same, with the scheduler's address from the file that "
+                            "`dask scheduler --scheduler-file FILE` wrote")
     grade.add_argument("--roster", default=None,
                        help="a CSV of student ids: students without a submission get a row")
     grade.add_argument("--timeout", type=float, default=None,
@@ -75,7 +83,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from autograder import demo, pipeline, sources
+    from autograder import cluster, demo, pipeline, sources
     from autograder.course_layout import REPO
 
     course = Path(args.course).resolve() if args.course else REPO
@@ -103,12 +111,13 @@ def main(argv=None):
             submissions, out, course_root=course, assignments=args.assignments,
             jobs=args.jobs, roster=args.roster,
             timeout=args.timeout or pipeline.DEFAULT_TIMEOUT, cell_timeout=args.cell_timeout,
-            force=args.force, limits=args.limits)
+            force=args.force, limits=args.limits, cluster_address=args.cluster,
+            scheduler_file=args.scheduler_file)
     except KeyboardInterrupt:
         print("\ninterrupted: every finished result is kept; run the same command again to "
               "go on", file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, cluster.ClusterError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except RuntimeError as e:  # e.g. nbgrader could not generate an assignment

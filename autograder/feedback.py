@@ -44,6 +44,8 @@ pre.stderr { background: #fff4e5; } pre.error { background: #fdecea; }
 .label { font-size: .8rem; color: #555; text-transform: uppercase; letter-spacing: .03em; }
 .notes li { margin: .2rem 0; }
 img { max-width: 100%; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: .6rem; margin-bottom: 1rem; }
+mark { background: #fff1a8; }
 """
 
 STATUS_EXPLAINED = {

@@ -29,10 +29,10 @@ from pathlib import Path, PurePosixPath
 
 MAX_UNZIPPED_BYTES = 4 * 1024 ** 3  # refuse zips that expand to more than this
 
-CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9][A-Za-z0-9.\-]*)_(?:LATE_|late_)?\d{3,}_(?:\d+_)?"
-                    r"(?P<original>.+)$")
+CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9][A-Za-z0-9.\-]*)_(?:LATE_|late_)?"
+                    r"(?P<account>\d{3,})_(?:\d+_)?(?P<original>.+)$")
 BLACKBOARD = re.compile(r"^.*?_(?P<student>[^_]+)_attempt_[0-9-]+_(?P<original>.+)$")
-MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_\w*$")
+MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<account>\d+)_assignsubmission_\w*$")
 SYSTEM_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints"}
 
 
@@ -43,7 +43,10 @@ class Found:
     path: where it is, relative to the input (for people); file: the file on disk.
     student: whose it is (None: not attributed); assignment: the assignment folder it was in
     (nbgrader tree), or None when only its name and cells can tell. original: its own name
-    (without a platform's prefix). action/note: what became of it (filled in by plan.py).
+    (without a platform's prefix). platform: "canvas", "moodle" or "blackboard" when its name
+    says so; account: that platform's number for the student (Canvas's user id, Moodle's
+    participant id); full_name: the name Moodle wrote. action/note: what became of it (filled
+    in by plan.py).
     """
 
     path: str
@@ -51,6 +54,9 @@ class Found:
     student: str = None
     assignment: str = None
     original: str = ""
+    platform: str = None
+    account: str = None
+    full_name: str = None
     action: str = ""
     note: str = ""
 
@@ -143,6 +149,21 @@ def attribute_platform_file(parts):
     return None, name
 
 
+def platform_identity(parts):
+    """What a platform export's file name tells of its student, from its path parts:
+    (platform, account, full name): ("canvas", Canvas's user id, None), ("moodle", the
+    participant id, the full name), ("blackboard", None, None), else (None, None, None)."""
+    if BLACKBOARD.match(parts[-1]):
+        return "blackboard", None, None
+    m = CANVAS.match(parts[-1])
+    if m:
+        return "canvas", m["account"], None
+    m = MOODLE_FOLDER.match(parts[-2]) if len(parts) >= 2 else None
+    if m:
+        return "moodle", m["account"], m["name"]
+    return None, None, None
+
+
 def collect(submissions, work_dir, known_assignments):
     """Every file of `submissions` (a folder or a .zip), attributed where possible."""
     submissions = Path(submissions)
@@ -182,6 +203,7 @@ def collect(submissions, work_dir, known_assignments):
             found.original = PurePosixPath(*parts[2:]).as_posix()
         else:
             found.student, found.original = attribute_platform_file(parts)
+            found.platform, found.account, found.full_name = platform_identity(parts)
             if found.student is None:
                 found.action = "not attributed"
                 found.note = ("cannot tell whose file this is: expected <student>/<file>, "

@@ -5,6 +5,7 @@
 Everything lands in OUT:
 
     grades.csv, tests.csv, intake.csv   the tables (tables.py)
+    canvas-grades.csv, moodle-grades.csv the grades as Canvas and Moodle import them (lms.py)
     feedback/<student>/<assignment>.html  for the students (feedback.py)
     report.html                          for the TA (report.py)
     gradebook.db                         nbgrader's gradebook of the class (merge.py)
@@ -13,6 +14,7 @@ Everything lands in OUT:
     work/                                templates, normalised submissions, logs, job folders
 """
 
+import contextlib
 import os
 import shutil
 import sys
@@ -20,8 +22,10 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from autograder import (feedback, intake, merge, plan, pool, report, results, sandbox, tables,
-                        templates)
+import nbformat
+
+from autograder import (cluster, feedback, intake, lms, merge, plan, pool, report, results,
+                        sandbox, similarity, tables, templates)
 from autograder.course_layout import REPO, assignments as course_assignments, venv_environment
 from autograder.progress import Progress, duration
 
@@ -68,7 +72,8 @@ class Summary:
                          + " (listed in report.html)")
         out = self.out
         pages = sum(1 for r in self.rows if feedback.page_path(r))
-        lines.append(f"Outputs in {out}/: grades.csv, tests.csv, intake.csv, report.html, "
+        lines.append(f"Outputs in {out}/: grades.csv (canvas-grades.csv, moodle-grades.csv for "
+                     f"the learning platform), tests.csv, intake.csv, report.html, "
                      f"gradebook.db, feedback/ ({pages} pages)")
         return "\n".join(lines)
 
@@ -118,75 +123,89 @@ def sandbox_note():
 
 def grade_class(submissions, out, course_root=REPO, assignments=None, jobs=None, roster=None,
                 timeout=DEFAULT_TIMEOUT, cell_timeout=None, force=False, log=None,
-                progress_stream=None, limits=None):
+                progress_stream=None, limits=None, cluster_address=None, scheduler_file=None):
     """Grade a folder or zip of submissions into `out`; returns a Summary.
 
-    limits: the sandbox's sandbox.Limits for every kernel (default: sandbox.Limits())."""
+    limits: the sandbox's sandbox.Limits for every kernel (default: sandbox.Limits()).
+    cluster_address or scheduler_file: grade on that Dask scheduler's workers (cluster.py)
+    instead of `jobs` local workers (which then only generate templates); a scheduler that
+    cannot be reached raises cluster.ClusterError before anything else is done."""
     started = time.perf_counter()
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    os.environ.update(venv_environment())  # nbgrader runs `alembic` from PATH
-    out = Path(out).resolve()
-    course_root = Path(course_root).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = jobs or default_jobs()
-    known = course_assignments(course_root)
-    if assignments:
-        unknown = sorted(set(assignments) - set(known))
-        if unknown:
-            raise ValueError(f"unknown assignment(s) {', '.join(unknown)}; this course has "
-                             f"{', '.join(known)}")
-    roster_ids = plan.read_roster(roster) if roster else []
-    isolation = sandbox_note()
-    limits = limits or sandbox.Limits()
-    log(f"{isolation}; limits per notebook: {sandbox.describe_limits(limits)}")
+    connection = (cluster.connect(cluster_address, scheduler_file)
+                  if cluster_address or scheduler_file else contextlib.nullcontext())
+    with connection as remote:
+        os.environ.update(venv_environment())  # nbgrader runs `alembic` from PATH
+        out = Path(out).resolve()
+        course_root = Path(course_root).resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        jobs = jobs or default_jobs()
+        known = course_assignments(course_root)
+        if assignments:
+            unknown = sorted(set(assignments) - set(known))
+            if unknown:
+                raise ValueError(f"unknown assignment(s) {', '.join(unknown)}; this course has "
+                                 f"{', '.join(known)}")
+        roster_ids = plan.read_roster(roster) if roster else []
+        isolation = remote.sandbox_note() if remote is not None else sandbox_note()
+        limits = limits or sandbox.Limits()
+        log(f"{isolation}; limits per notebook: {sandbox.describe_limits(limits)}")
+        if remote is not None:
+            log(f"grading on the Dask cluster at {remote.where} ({remote.threads} worker "
+                f"thread(s) now)")
 
-    phases, clock = {}, time.perf_counter()
+        phases, clock = {}, time.perf_counter()
 
-    def phase(name):
-        nonlocal clock
-        now = time.perf_counter()
-        phases[name] = round(now - clock, 3)
-        clock = now
+        def phase(name):
+            nonlocal clock
+            now = time.perf_counter()
+            phases[name] = round(now - clock, 3)
+            clock = now
 
-    # collect and attribute
-    collected = intake.collect(submissions, out / "work", known)
-    light = {a: templates.light_spec(course_root, a) for a in known}
-    selected = plan.attribute(collected, light, list(assignments) if assignments else None)
-    log(f"{len(collected.files)} file(s) in {submissions} ({collected.layout} layout); "
-        f"grading {', '.join(selected) or 'nothing'}")
-    phase("collect")
+        # collect and attribute
+        collected = intake.collect(submissions, out / "work", known)
+        light = {a: templates.light_spec(course_root, a) for a in known}
+        selected = plan.attribute(collected, light, list(assignments) if assignments else None)
+        log(f"{len(collected.files)} file(s) in {submissions} ({collected.layout} layout); "
+            f"grading {', '.join(selected) or 'nothing'}")
+        phase("collect")
 
-    with pool.Pool(jobs, out / "work" / "logs") as workers:
-        # one template per assignment (generated once, reused while its source is unchanged)
-        tmpl = make_templates(workers, course_root, selected, out, log)
-        phase("templates")
-        specs = {a: t.spec for a, t in tmpl.items()}
-        settings = (f"timeout={timeout} cell_timeout={cell_timeout} "
-                    f"limits={sandbox.describe_limits(limits)}")
-        the_plan = plan.make_plan(collected, specs, selected, out, roster_ids, settings)
-        todo, stored = grade_all(workers, the_plan, tmpl, out, force, timeout,
-                                 {"cell_timeout": cell_timeout, "limits": asdict(limits)},
-                                 log, progress_stream)
-    phase("grade")
+        with pool.Pool(jobs, out / "work" / "logs") as workers:
+            # one template per assignment (generated once, reused while its source is unchanged)
+            tmpl = make_templates(workers, course_root, selected, out, log)
+            phase("templates")
+            specs = {a: t.spec for a, t in tmpl.items()}
+            settings = (f"timeout={timeout} cell_timeout={cell_timeout} "
+                        f"limits={sandbox.describe_limits(limits)}")
+            the_plan = plan.make_plan(collected, specs, selected, out, roster_ids, settings)
+            todo, stored = grade_all(remote or workers, the_plan, tmpl, out, force, timeout,
+                                     {"cell_timeout": cell_timeout, "limits": asdict(limits)},
+                                     log, progress_stream)
+        phase("grade")
 
-    # the outputs
-    all_rows = rows(the_plan, stored, specs)
-    status = {(r.student, r.assignment): r.status for r in all_rows}
-    for f in the_plan.intake:
-        if f.action == "graded":  # say how it went
-            f.action = status.get((f.student, f.assignment), f.action)
-    feedback.write_all(out, all_rows, tmpl)
-    results.write_if_changed(out / "grades.csv", tables.grades_csv(all_rows))
-    results.write_if_changed(out / "tests.csv", tables.tests_csv(all_rows))
-    results.write_if_changed(out / "intake.csv", tables.intake_csv(the_plan.intake))
-    merge.build_gradebook(out, all_rows, tmpl, the_plan.students)
-    results.write_if_changed(out / "report.html",
-                             report.render(all_rows, the_plan.intake, selected, isolation))
-    phase("outputs")
-    return Summary(out=out, rows=all_rows, graded_now=len(todo),
-                   reused=len(stored) - len(todo), seconds=time.perf_counter() - started,
-                   workers=min(jobs, len(todo)),
-                   assignments=selected, intake=the_plan.intake, phases=phases)
+        # the outputs
+        all_rows = rows(the_plan, stored, specs)
+        status = {(r.student, r.assignment): r.status for r in all_rows}
+        for f in the_plan.intake:
+            if f.action == "graded":  # say how it went
+                f.action = status.get((f.student, f.assignment), f.action)
+        feedback.write_all(out, all_rows, tmpl)
+        results.write_if_changed(out / "grades.csv", tables.grades_csv(all_rows))
+        results.write_if_changed(out / "tests.csv", tables.tests_csv(all_rows))
+        results.write_if_changed(out / "intake.csv", tables.intake_csv(the_plan.intake))
+        people = lms.identities(the_plan.intake, roster)
+        for name, table in (("canvas-grades.csv", lms.canvas_csv),
+                            ("moodle-grades.csv", lms.moodle_csv)):
+            results.write_if_changed(out / name, table(all_rows, selected, people))
+        merge.build_gradebook(out, all_rows, tmpl, the_plan.students)
+        results.write_if_changed(out / "report.html",
+                                 report.render(all_rows, the_plan.intake, selected, isolation,
+                                               similar_solutions(the_plan, tmpl, out)))
+        phase("outputs")
+        return Summary(out=out, rows=all_rows, graded_now=len(todo),
+                       reused=len(stored) - len(todo), seconds=time.perf_counter() - started,
+                       workers=remote.threads if remote is not None else min(jobs, len(todo)),
+                       assignments=selected, intake=the_plan.intake, phases=phases)
 
 
 def make_templates(workers, course_root, selected, out, log):
@@ -239,6 +258,8 @@ def grade_all(workers, the_plan, tmpl, out, force, timeout, options, log,
     def on_result(worker_job_, answer):
         job = by_key[worker_job_["student"], worker_job_["assignment"]]
         record = result_record(job, results.Result.from_json(answer), specs[job.assignment], out)
+        similarity.write_fingerprints(out, job.assignment, job.student, job.input_hash,
+                                      answer.get("fingerprints") or {})
         results.write_result(out, record)
         stored[job.student, job.assignment] = record
         score = f" {record.score:g}/{record.max_score:g}" if record.score is not None else ""
@@ -251,6 +272,28 @@ def grade_all(workers, the_plan, tmpl, out, force, timeout, options, log,
         progress.close()
         shutil.rmtree(out / "work" / "jobs", ignore_errors=True)
     return todo, stored
+
+
+def similar_solutions(the_plan, tmpl, out):
+    """The class's near-identical solutions, between students and with the engine's source, as
+    the report shows them: [similarity.SideBySide] (from the fingerprints stored with the
+    results, and the code of the submissions as graded)."""
+    jobs = {(j.student, j.assignment): j for j in the_plan.jobs}
+    stored = {key: similarity.load_fingerprints(out, j.assignment, j.student, j.input_hash)
+              for key, j in jobs.items()}
+    matches = similarity.class_matches({key: cells for key, cells in stored.items() if cells})
+    if not matches:
+        return []
+    code = {key: similarity.cell_sources(nbformat.read(jobs[key].notebook, as_version=4))
+            for key in {(m.student, m.assignment) for m in matches}
+            | {(m.other, m.assignment) for m in matches if not m.engine}}
+    released = {a: similarity.cell_sources(nbformat.read(t.release_notebook, as_version=4))
+                for a, t in tmpl.items()}
+    engine = {f.where: f.code for f in similarity.engine_functions()}
+    return [similarity.side_by_side(
+        m, code[m.student, m.assignment][m.cell],
+        engine[m.other] if m.engine else code[m.other, m.assignment][m.cell],
+        released[m.assignment].get(m.cell, "")) for m in matches]
 
 
 def rows(the_plan, stored, specs):

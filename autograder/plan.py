@@ -75,6 +75,13 @@ def read_roster(path):
     """Student ids from a CSV file: the column named student, student id, id, username, login
     or user (any case, spaces and _ ignored), else the first column (then the first row is an
     id too). Blank cells are skipped."""
+    return sorted({student for student, _ in roster_rows(path)})
+
+
+def roster_rows(path):
+    """[(student id, {normalised column name: value})] of a roster CSV (see read_roster for
+    the id column; names lower case, letters only: "SIS User ID" is "sisuserid"; a roster
+    without a header row gives {})."""
     from autograder.intake import student_id
 
     with open(path, newline="", encoding="utf-8-sig") as f:
@@ -82,13 +89,17 @@ def read_roster(path):
     if not rows:
         return []
     names = [re.sub(r"[^a-z]", "", c.lower()) for c in rows[0]]
-    column, body = 0, rows
+    column, body, header = 0, rows, []
     for wanted in ("student", "studentid", "id", "username", "login", "user"):
         if wanted in names:
-            column, body = names.index(wanted), rows[1:]
+            column, body, header = names.index(wanted), rows[1:], names
             break
-    ids = (student_id(r[column]) for r in body if len(r) > column)
-    return sorted({s for s in ids if s})
+    found = []
+    for r in body:
+        student = student_id(r[column]) if len(r) > column else None
+        if student:
+            found.append((student, {n: v.strip() for n, v in zip(header, r) if n and v.strip()}))
+    return found
 
 
 def clean_stem(name):

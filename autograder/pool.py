@@ -155,10 +155,33 @@ class Pool:
             self.live.discard(worker)
         worker.kill()
 
+    def grade_one(self, job, timeout, worker=None, stopping=lambda: False):
+        """Hand one job to `worker` (None: one of the pool's); returns (result, the worker to
+        use next). A job past `timeout` seconds loses its worker (killed, tree and all) and
+        gets a "timed out" result; one whose worker dies is given to a fresh worker once more,
+        then gets "grading error". When `stopping()` says so after a worker was lost, returns
+        (None, None): the run is being stopped."""
+        started = time.perf_counter()
+        for _ in (1, 2):  # a worker that dies gets one more chance
+            if worker is None:
+                worker = self.take()
+            try:
+                result = worker.grade(job, timeout)
+                break
+            except (JobTimedOut, WorkerDied) as e:
+                self.discard(worker)
+                worker = None
+                if stopping():
+                    return None, None
+                result = failed_result(job, e, timeout)
+                if isinstance(e, JobTimedOut):
+                    break
+        result.setdefault("timings", {})["wall"] = round(time.perf_counter() - started, 4)
+        return result, worker
+
     def run(self, jobs, timeout, on_result):
-        """Hand every job (a dict, see worker.py) to a worker; on_result(job, result) is called
-        for each, one at a time. A job past `timeout` seconds loses its worker (killed, tree and
-        all) and gets a "timed out" result; so does one whose worker dies ("grading error")."""
+        """Hand every job (a dict, see worker.py) to a worker, up to `size` at once (see
+        grade_one); on_result(job, result) is called for each, one at a time."""
         todo = queue.Queue()
         for job in jobs:
             todo.put(job)
@@ -174,23 +197,9 @@ class Pool:
                         job = todo.get_nowait()
                     except queue.Empty:
                         return
-                    started = time.perf_counter()
-                    for _ in (1, 2):  # a worker that dies gets one more chance
-                        if worker is None:
-                            worker = self.take()
-                        try:
-                            result = worker.grade(job, timeout)
-                            break
-                        except (JobTimedOut, WorkerDied) as e:
-                            self.discard(worker)
-                            worker = None
-                            if stop.is_set():
-                                return
-                            result = failed_result(job, e, timeout)
-                            if isinstance(e, JobTimedOut):
-                                break
-                    result.setdefault("timings", {})["wall"] = round(
-                        time.perf_counter() - started, 4)
+                    result, worker = self.grade_one(job, timeout, worker, stop.is_set)
+                    if result is None:
+                        return
                     with report_lock:
                         if not stop.is_set():
                             on_result(job, result)

@@ -5,6 +5,8 @@
   rate of every test, hardest first (the exercises the class finds hardest);
 - the submissions that need a human look (any status in results.LOOK), with the reason and a
   link to the feedback page, and the input files that could not be used (intake.csv);
+- the solutions that are near-identical, between two students or to a function of the engine's
+  source (similarity.py), side by side with the shared lines marked;
 - where grading time went: seconds per notebook, kernel start vs execution.
 
 The page is deterministic (no clock time in it): a re-run over the same results writes the same
@@ -16,7 +18,7 @@ import io
 import statistics
 from collections import Counter, defaultdict
 
-from autograder import results
+from autograder import results, similarity
 from autograder.feedback import esc, page, page_path
 from autograder.tables import number
 
@@ -175,6 +177,47 @@ def intake_table(files):
     return "\n".join(lines)
 
 
+def similar_section(similar):
+    """The near-identical solutions ([similarity.SideBySide]): one row per pair of students (or
+    student and engine function) and assignment, each exercise side by side below it."""
+    if not similar:
+        return ("<p>None: no two solutions of an exercise are near-identical, and none copies "
+                "the engine's source.</p>")
+    groups = defaultdict(list)
+    for pair in similar:
+        m = pair.match
+        groups[m.engine, m.assignment, m.student, m.other].append(pair)
+    parts = []
+    for engine, title in ((False, "Between students"), (True, "Copied from the engine (course/)")):
+        mine = [(key, pairs) for key, pairs in groups.items() if key[0] == engine]
+        if not mine:
+            continue
+        parts.append(f"<h3>{title}</h3>")
+        for (_, assignment, student, other), pairs in mine:
+            cells = ", ".join(f"{esc(p.match.cell)} ({p.match.share:.0%})" for p in pairs)
+            parts.append(f"<details><summary>{esc(assignment)}: <b>{esc(student)}</b> and "
+                         f"<b>{esc(other)}</b>: {cells}</summary>"
+                         + "".join(_side_by_side(p) for p in pairs) + "</details>")
+    return (f"<p>Solutions with at least {similarity.MIN_LINES} lines of their own in a row, "
+            "compared on normalised tokens (renamed variables still match); marked lines are the "
+            "shared ones. For a person to judge: honest students can write alike, and none of "
+            "this changes a score.</p>"
+            + "\n".join(parts))
+
+
+def _side_by_side(pair):
+    m = pair.match
+    return (f'<div class="label">{esc(m.cell)}: {m.share:.0%} shared</div><div class="pair">'
+            f"{_marked_code(pair.code, pair.marked, m.student)}"
+            f"{_marked_code(pair.other_code, pair.other_marked, m.other)}</div>")
+
+
+def _marked_code(code, marked, title):
+    lines = "\n".join(f"<mark>{esc(line)}</mark>" if number in marked else esc(line)
+                      for number, line in enumerate(code.splitlines(), 1))
+    return f'<div><div class="label">{esc(title)}</div><pre>{lines}</pre></div>'
+
+
 def timing_summary(rows):
     """Seconds per notebook and its parts, over the submissions that ran to the end."""
     timed = [r.timings for r in rows if r.timings.get("execute")]
@@ -194,9 +237,10 @@ def timing_summary(rows):
             + "; ".join(cells) + ".</p>")
 
 
-def render(rows, plan_files, assignments, isolation=""):
+def render(rows, plan_files, assignments, isolation="", similar=()):
     """The TA's report of rows ([results.Result]) and the intake's files. isolation: how
-    students' code ran (a sandbox warning stands out)."""
+    students' code ran (a sandbox warning stands out); similar: the near-identical solutions
+    ([similarity.SideBySide])."""
     style = ' style="color:#b00;font-weight:bold"' if isolation.startswith("WARNING") else ""
     body = ["<h1>Autograding report</h1>",
             f"<p{style}>{esc(isolation)}</p>" if isolation else "",
@@ -219,5 +263,6 @@ def render(rows, plan_files, assignments, isolation=""):
                  + "</table></details>"]
     body += ["<h2>Submissions that need a human look</h2>", look_table(rows),
              "<h2>Files that could not be used</h2>", intake_table(plan_files),
+             "<h2>Near-identical solutions</h2>", similar_section(similar),
              "<h2>Time</h2>", timing_summary(rows)]
     return page("Autograding report", "\n".join(body))

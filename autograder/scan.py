@@ -13,6 +13,9 @@ Two families of flags, each with the cell (its grade_id, or "cell N") and the li
   table of `course.ops`, ...) where its exercise does not allow it, directly or through a helper
   of the notebook that does (`engine_gradients`). What each exercise may use is data, in
   engine_policy.toml beside this file.
+- copying the engine (`engine-copy` flags): a solution cell near-identical, on normalised
+  tokens, to a function or method of the engine's source (`course/`), renamed variables or not
+  (similarity.py; needs the released notebook as `reference`, to leave its lines out).
 
     flags = scan_notebook(submitted_nb, reference=release_nb, assignment="06-higher-order")
     flags += scan_submission_files(submitted_folder, release_folder)
@@ -27,14 +30,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.cells import (cell_name, grade_id, imported_names, is_locked, is_solution,
-                              is_test, nbgrader_meta)
+from autograder import similarity
+from autograder.cells import (cell_name, cells_by_id, grade_id, imported_names, is_locked,
+                              is_solution, is_test, nbgrader_meta)
 
 POLICY_FILE = Path(__file__).with_name("engine_policy.toml")
 
 KINDS = ("tamper", "monkeypatch", "builtins", "sys-modules", "hooks", "ipython", "files",
          "processes", "network", "dynamic-code", "introspection", "shadowing", "engine",
-         "submitted-file", "syntax")
+         "engine-copy", "submitted-file", "syntax")
 THROWAWAY_NAMES = ("_", "__", "___")  # dummies, and IPython rebinds them after every output
 
 
@@ -203,6 +207,7 @@ def scan_notebook(nb, reference=None, assignment=None, policy=None):
     reference = reference if reference is not None else nb
     context = _Context.of(nb, reference, policy)
     known = {c.source for c in reference.cells if c.cell_type == "code"}
+    released = cells_by_id(reference) if reference is not nb else None
     flags = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -210,6 +215,10 @@ def scan_notebook(nb, reference=None, assignment=None, policy=None):
         if is_solution(cell):
             flags += scan_cell(cell.source, cell_name(cell, index), context,
                                grade_id=grade_id(cell), assignment=assignment)
+            if released is not None:
+                given = released.get(grade_id(cell))
+                flags += engine_copy_flags(cell.source, cell_name(cell, index),
+                                           given.source if given is not None else "")
         elif is_test(cell) or is_locked(cell):
             continue      # nbgrader puts the assignment's own version back before grading
         elif cell.source.strip() and (cell.source not in known if reference is not nb
@@ -236,6 +245,21 @@ def scan_cell(source, cell_name, context, grade_id=None, assignment=None):
         flags += _engine_flags(tree, lines, cell_name, context,
                                context.policy.allowed(assignment, grade_id))
     return _unique(flags)
+
+
+def engine_copy_flags(source, cell_name, boilerplate=""):
+    """A flag when a solution cell is near-identical to a function of the engine's source (the
+    closest one), at the first line they share. boilerplate: the released cell."""
+    fp = similarity.fingerprint(source, boilerplate)
+    matches = similarity.engine_matches(fp.hashes) if fp is not None else []
+    if not matches:
+        return []
+    function, part = matches[0]
+    shared = fp.hashes & function.fingerprint.hashes
+    line = min(fp.lines[h][0] for h in shared)
+    return [Flag("engine-copy", cell_name, line, _line(source.splitlines(), line),
+                 f"{part:.0%} of it is the engine's own code ({function.where}), on "
+                 f"normalised tokens: written, or copied from course/?")]
 
 
 def scan_submission_files(folder, release_folder=None):

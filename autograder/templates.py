@@ -29,7 +29,7 @@ from autograder.course_layout import BEGIN_HIDDEN_TESTS, notebook_file
 
 # Bump when a change to the autograder changes how a notebook is graded: every result is then
 # out of date and graded again.
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"
 GENERATE_TIMEOUT = 600  # seconds for generating one assignment
 
 

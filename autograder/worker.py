@@ -2,7 +2,8 @@
 
 `python -m autograder.worker` imports nbgrader once (about 2 s: a fresh `nbgrader autograde`
 process per notebook would pay it every time), says `{"ready": true}` on its stdout, then reads
-one job per line on stdin and answers one result per line. Each job is graded in its own
+one job per line on stdin and answers one result per line (a results.Result's JSON, with the
+solutions' "fingerprints" for the similarity report beside it). Each job is graded in its own
 throw-away nbgrader course (`OUT/work/jobs/<assignment>/<student>/`): the template's gradebook
 copied in, the template's source/ linked, and the one submitted notebook. So no two jobs share a
 gradebook, and a job can be killed without harming any other.
@@ -296,6 +297,24 @@ def scan_for_review(notebook, template, spec, assignment):
     return [results.note(f.text(), "review") for f in flags]
 
 
+def fingerprints(job):
+    """The submitted notebook's solution fingerprints (similarity.py), for the similarity
+    report; {} when it cannot be read (its grading said why)."""
+    import nbformat
+
+    from autograder import similarity
+    from autograder.templates import AssignmentSpec
+
+    template = Path(job["template"])
+    spec = AssignmentSpec.from_json((template / "spec.json").read_text())
+    try:
+        nb = nbformat.read(job["notebook"], as_version=4)
+        release = nbformat.read(template / "release" / spec.name / spec.notebook, as_version=4)
+        return similarity.solution_fingerprints(nb, release)
+    except Exception:  # noqa: BLE001  (a comparison less must not stop grading)
+        return {}
+
+
 def generate(job):
     """Generate an assignment's template (see templates.py) in this process."""
     from autograder import templates
@@ -349,7 +368,8 @@ def main():
             break
         job = json.loads(line)
         try:
-            answer = generate(job) if job.get("kind") == "generate" else grade(job).to_json()
+            answer = (generate(job) if job.get("kind") == "generate"
+                      else {**grade(job).to_json(), "fingerprints": fingerprints(job)})
         except Exception as e:  # a bug here must not stop the class: report it, keep serving
             import traceback
 

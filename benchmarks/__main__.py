@@ -10,6 +10,9 @@
     python -m benchmarks --no-grading leave the grading benchmark out
     python -m benchmarks --no-sandbox leave the sandbox's cost out (alone: python -m
                                       benchmarks.sandbox)
+    python -m benchmarks --no-cluster leave out the demo class graded through a Dask cluster
+                                      against the local pool (alone: python -m
+                                      benchmarks.cluster)
     python -m benchmarks --class-size 60   the full-size class (60 x 6 notebooks, 20-30 min);
                                       alone: python -m benchmarks.grading --students 60
 
@@ -56,6 +59,9 @@ def parse_args(argv):
                          help="leave the grading benchmark out")
     parser.add_argument("--no-sandbox", dest="sandbox", action="store_false",
                         help="leave the sandbox's cost per notebook (benchmarks/sandbox.py) out")
+    parser.add_argument("--no-cluster", dest="cluster", action="store_false",
+                        help="leave the Dask cluster against the local pool "
+                             "(benchmarks/cluster.py) out")
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 3 if args.quick else 21
@@ -81,11 +87,13 @@ def limit_threads(n):
               "threads than asked", file=sys.stderr)
 
 
-def run_all(repeat, quick=False, threads=1, log=print, grading=None, sandbox=None):
+def run_all(repeat, quick=False, threads=1, log=print, grading=None, sandbox=None,
+            cluster=None):
     """Run every benchmark; the results dict that report.markdown renders.
 
     grading: None (no grading benchmark) or {"students": n, "assignments": [...] or None}.
     sandbox: None (no sandbox benchmark) or its number of rounds.
+    cluster: None (no cluster benchmark) or {"assignments": [...] or None} of the demo class.
     """
     from benchmarks import gradcheck_speed, mlp, scalar_chain
 
@@ -109,6 +117,10 @@ def run_all(repeat, quick=False, threads=1, log=print, grading=None, sandbox=Non
 
         results["grading"] = grading_benchmark.run(grading["students"], grading["assignments"],
                                                    log=log)
+    if cluster:
+        from benchmarks import cluster as cluster_benchmark
+
+        results["cluster"] = cluster_benchmark.run(cluster["assignments"], log=log)
     return results
 
 
@@ -136,8 +148,10 @@ def main(argv=None):
     grading = ({"students": args.class_size, "assignments": args.class_assignments}
                if args.grading else None)
     sandbox = (SANDBOX_QUICK_REPEAT if args.quick else SANDBOX_REPEAT) if args.sandbox else None
+    cluster = ({"assignments": [GRADING_QUICK_ASSIGNMENT] if args.quick else None}
+               if args.cluster else None)
     results = run_all(args.repeat, quick=args.quick, threads=args.threads, log=log,
-                      grading=grading, sandbox=sandbox)
+                      grading=grading, sandbox=sandbox, cluster=cluster)
     elapsed = time.perf_counter() - started
     info = report.machine(args.threads, load_before)
     settings = (f"{'quick run, ' if args.quick else ''}best of {args.repeat} interleaved rounds "

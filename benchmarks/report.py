@@ -244,6 +244,15 @@ def rows(results):
                       format_seconds(base), _ratio(1.0), "", ""))
         table.append(("", f"autograder, {r['autograder']['workers']} workers",
                       format_seconds(ours), _ratio(ours / base), target, _verdict(ok)))
+    r = results.get("cluster")
+    if r is not None:   # a measured cost, no target
+        title = (f"the demo class ({r['notebooks']} notebooks) through a Dask cluster, "
+                 f"on the same cores")
+        table.append((title, f"local pool, {r['workers']} workers (baseline)",
+                      format_seconds(r["local"]), _ratio(1.0), "", ""))
+        table.append(("", f"Dask scheduler + {r['workers']} workers × 1 thread",
+                      format_seconds(r["cluster"]), _ratio(r["ratio"]), "none: a measured cost",
+                      f"{r['overhead']:+.2f} s per notebook"))
     return table, verdicts
 
 
@@ -266,6 +275,11 @@ def checks_line(results):
         from benchmarks import grading
 
         parts += grading.describe(r)
+    r = results.get("cluster")
+    if r is not None:
+        from benchmarks import cluster
+
+        parts.append(cluster.describe(r))
     return parts
 
 

@@ -39,8 +39,10 @@ os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="pytest-matplotlib
 SESSION_MARK = "BACKPROP_TEST_SESSION"
 os.environ[SESSION_MARK] = f"{os.getpid()}-{uuid.uuid4().hex}"
 # What must never outlive the module that started it (a kernel, its sandbox launcher, a grading
-# worker); a server that a session-scoped fixture keeps is not among them.
-MUST_END = ("ipykernel_launcher", "autograder/sandbox/launcher.py", "autograder.worker")
+# worker, a Dask scheduler or worker); a server that a session-scoped fixture keeps is not
+# among them.
+MUST_END = ("ipykernel_launcher", "autograder/sandbox/launcher.py", "autograder.worker",
+            "-m dask scheduler", "-m dask worker")
 
 # Hypothesis: no per-example deadline (the machine's two cores are shared, so timings are
 # noisy); under CI the examples are derandomized, so a rerun sees the same ones.

@@ -396,3 +396,18 @@ def test_make_autograde_passes_its_variables_on():
                           text=True, check=True).stdout
     assert "-m autograder grade" in demo and "--out" not in demo
     assert "--assignments" not in demo  # every assignment handed in, not Makefile's list
+
+
+def test_the_cluster_options_one_or_the_other_and_through_make():
+    assert parse_args(["grade", "x", "--cluster", "tcp://h:8786"]).cluster == "tcp://h:8786"
+    assert parse_args(["grade", "x", "--scheduler-file", "s.json"]).scheduler_file == "s.json"
+    with pytest.raises(SystemExit):
+        parse_args(["grade", "x", "--cluster", "tcp://h:8786", "--scheduler-file", "s.json"])
+    for variable, option in (("CLUSTER=tcp://h:8786", '--cluster "tcp://h:8786"'),
+                             ("SCHEDULER_FILE=s.json", '--scheduler-file "s.json"')):
+        dry = subprocess.run(["make", "-n", "autograde", variable], cwd=REPO_ROOT,
+                             capture_output=True, text=True, check=True).stdout
+        line = " ".join(dry.replace("\\\n", " ").split())
+        assert option in line, line
+        if not (REPO_ROOT / ".venv" / ".stamp-cluster").exists():
+            assert "-e '.[cluster]'" in dry          # the extra is installed first

@@ -202,3 +202,16 @@ def test_command_line_defaults():
     assert parse_args(["--quick", "--readme"]).readme
     assert full.sandbox and full.grading
     assert not parse_args(["--no-sandbox"]).sandbox
+
+
+def test_report_renders_the_cluster_row_as_a_measured_cost():
+    results = {"cluster": {"notebooks": 4, "workers": 2, "local": 40.0, "cluster": 50.0,
+                           "start": 6.0, "ratio": 1.25, "overhead": 2.5}}
+    table, verdicts = report.rows(results)
+    cells = [" | ".join(map(str, row)) for row in table]
+    assert any("local pool, 2 workers (baseline)" in c for c in cells)
+    assert any("Dask scheduler + 2 workers" in c and "1.25x" in c and "+2.50 s per notebook" in c
+               for c in cells), cells
+    assert not verdicts
+    assert "overhead +2.50 s per notebook" in " ".join(report.checks_line(results))
+    assert parse_args([]).cluster and not parse_args(["--no-cluster"]).cluster

@@ -1,5 +1,5 @@
 """environment.yml (conda) must list the same packages, with the same version ranges, as
-pyproject.toml: the runtime dependencies and the `test` extra, in both directions."""
+pyproject.toml: the runtime dependencies and the `test` and `cluster` extras, in both directions."""
 
 import tomllib
 from pathlib import Path
@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Entries of environment.yml that pyproject does not list as packages.
 CONDA_ONLY = {"python", "pip"}
 # The pyproject extras that environment.yml mirrors.
-MIRRORED_EXTRAS = ("test",)
+MIRRORED_EXTRAS = ("test", "cluster")
 
 
 def pyproject_requirements(pyproject: Path) -> dict[str, SpecifierSet]:

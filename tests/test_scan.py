@@ -301,3 +301,41 @@ def test_flag_text_names_the_cell_line_and_code():
     assert flag.text() == ("[monkeypatch] add-backward, line 4: replaces numpy.allclose\n"
                            "    np.allclose = lambda *a: True")
     assert flag.as_dict()["line"] == 4
+
+
+# --- copying the engine's source --------------------------------------------------------------
+
+def engine_code(qualname):
+    from autograder import similarity
+
+    return next(f.code for f in similarity.engine_functions()
+                if f.where.split(": ")[1].startswith(f"{qualname},"))
+
+
+def test_a_pasted_engine_function_is_flagged_even_with_its_names_changed():
+    import re
+
+    pasted = engine_code("_unbroadcast")       # course/backward_check.py
+    for old, new in (("g", "grad"), ("lead", "extra"), ("stretched", "ones"),
+                     ("_unbroadcast", "reduce_to")):      # variables (not `.shape`)
+        pasted = re.sub(rf"(?<!\.)\b{old}\b", new, pasted)
+    assert "grad.sum(" in pasted and "_unbroadcast" not in pasted
+    code = pasted + "\n\n" + release_cell("03-vector-backprop", "reduction-vjps")
+    flags = flags_for("03-vector-backprop", "reduction-vjps", code)
+    assert [f.kind for f in flags] == ["engine-copy"]
+    assert "course/backward_check.py: _unbroadcast" in flags[0].text()
+    assert flags[0].line <= 3                  # near the top: the first line the two share
+
+
+def test_short_code_alike_the_engine_is_not_a_copy():
+    # one line of the engine's softmax (course/functional.py) is how anyone writes it
+    code = ("def softmax_vjp(upstream, x, y):\n"
+            "    return y * (upstream - (upstream * y).sum(axis=-1, keepdims=True))\n")
+    assert [f for f in flags_for("03-vector-backprop", "softmax-vjp", code)
+            if f.kind == "engine-copy"] == []
+
+
+def release_cell(assignment, grade_id_):
+    from autograder.cells import grade_id
+
+    return next(c.source for c in release(assignment).cells if grade_id(c) == grade_id_)
