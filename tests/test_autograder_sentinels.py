@@ -85,8 +85,9 @@ def test_the_graded_notebooks_do_hold_the_sentinels(graded):
 
 def test_no_sentinel_in_feedback_report_or_tables(graded):
     sentinels, out, _ = graded
-    files = sorted((out / "feedback").rglob("*")) + [out / "report.html", out / "grades.csv",
-                                                     out / "tests.csv", out / "intake.csv"]
+    files = sorted((out / "feedback").rglob("*")) + [
+        out / name for name in ("report.html", "grades.csv", "tests.csv", "intake.csv",
+                                "canvas-grades.csv", "moodle-grades.csv")]
     files = [f for f in files if f.is_file()]
     assert len(files) >= 5 + 4
     leaks = {f.relative_to(out).as_posix(): sentinels.found_in(f.read_bytes()) for f in files}
