@@ -8,6 +8,7 @@ raises, an endless cell, an endless notebook, a kernel that dies, stderr from a 
 Then a second, small run over a learning platform's zip export.
 """
 
+import os
 import sys
 import tempfile
 import time
@@ -32,9 +33,22 @@ def graded(tmp_path_factory):
     expected = write_robustness_class(folder)
     out = tmp_path_factory.mktemp("graded")
     started, wall_clock = time.perf_counter(), time.time()
-    summary = pipeline.grade_class(folder, out, jobs=2, timeout=NOTEBOOK_TIMEOUT,
-                                   cell_timeout=CELL_TIMEOUT)
+    # The workers make their sandbox folders in a temporary folder of this module's own (TMPDIR
+    # for them, tempfile.tempdir for the pool here, which cleans up after a killed one), so that
+    # the check below sees theirs only, not those of other tests running at the same time.
+    worker_tmp, saved = tempfile.mkdtemp(prefix="robust-"), os.environ.get("TMPDIR")
+    os.environ["TMPDIR"], tempfile.tempdir = worker_tmp, worker_tmp
+    try:
+        summary = pipeline.grade_class(folder, out, jobs=2, timeout=NOTEBOOK_TIMEOUT,
+                                       cell_timeout=CELL_TIMEOUT)
+    finally:
+        tempfile.tempdir = None
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
     return {"expected": expected, "out": out, "summary": summary, "started": wall_clock,
+            "worker_tmp": Path(worker_tmp),
             "seconds": time.perf_counter() - started,
             "grades": {r["student"]: r for r in read_csv(out / "grades.csv")},
             "intake": read_csv(out / "intake.csv")}
@@ -116,9 +130,8 @@ def test_no_worker_or_kernel_is_left_running(graded):
                  if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not leftovers, [p.cmdline() for p in leftovers]
     # nor a sandbox folder of a worker (the endless notebook's was killed: the pool cleans up)
-    folders = [f for f in Path(tempfile.gettempdir()).glob(f"{worker.SANDBOX_PREFIX}*")
-               if f.stat().st_mtime >= graded["started"]
-               and not psutil.pid_exists(int(f.name[len(worker.SANDBOX_PREFIX):].split("-")[0]))]
+    folders = [f for f in graded["worker_tmp"].glob(f"{worker.SANDBOX_PREFIX}*")
+               if not psutil.pid_exists(int(f.name[len(worker.SANDBOX_PREFIX):].split("-")[0]))]
     assert not folders, folders
 
 
