@@ -164,6 +164,30 @@ def test_a_launcher_whose_grader_is_gone_stops_its_kernel(tmp_path, monkeypatch)
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
 
+def test_a_grader_that_died_but_is_not_yet_reaped_counts_as_gone(tmp_path, monkeypatch):
+    """The starter exits and stays a zombie (its parent, this test, has not waited for it) while
+    the launcher starts: `kill(pid, 0)` still succeeds on a zombie, and the launcher must not
+    take it for a live grader and run its kernel until the wall-clock limit."""
+    monkeypatch.setenv(sandbox.MODE_VARIABLE, "off")
+    plan = sandbox.prepare(tmp_path / "run", limits=TEST_LIMITS)
+    kernel = [sys.executable, "-c", "import time; time.sleep(600)"]
+    argv = [sys.executable, "-I", str(launcher.__file__), "launch",
+            str(plan.run_dir / "sandbox.json"), "--", *kernel]
+    starter = subprocess.Popen([sys.executable, "-c", "import os, subprocess, sys; "
+                                "os.environ['JPY_PARENT_PID'] = str(os.getpid()); "
+                                "subprocess.Popen(sys.argv[1:], start_new_session=True); "
+                                "os._exit(0)", *argv])
+    try:
+        deadline = time.monotonic() + 30
+        while not plan.kernel_exits() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        exits = plan.kernel_exits()
+        assert psutil.Process(starter.pid).status() == psutil.STATUS_ZOMBIE  # still unreaped
+        assert exits and exits[-1].reason == "terminated", exits
+    finally:
+        starter.wait(timeout=60)
+
+
 def test_a_folder_too_long_for_the_kernels_sockets_is_refused_with_the_reason(tmp_path):
     with pytest.raises(ValueError, match="too long: the kernel's sockets"):
         sandbox.prepare(tmp_path / ("x" * SOCKET_PATH_MAX), limits=TEST_LIMITS)

@@ -300,6 +300,17 @@ class _Watchdog:
 
 def launch(settings_path, command):
     """Start the kernel `command` (sandboxed, or not), watch it, record how it stopped."""
+    # A stop (the parent's death signal among them) that comes before the kernel exists is
+    # remembered, not fatal: the launcher must still record why it did not start one.
+    stopping, started_kernel = [], []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+        for proc in started_kernel:
+            _kill(proc)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, stop)
     _die_with_parent(signal.SIGTERM)
     parent = _parent()
     settings = json.loads(Path(settings_path).read_text())
@@ -318,7 +329,7 @@ def launch(settings_path, command):
         except OSError:
             pass
 
-    if parent is None:
+    if parent is None or stopping:
         reason, message = exit_message(None, StopReason.TERMINATED, limits)
         record({"event": "exit", "seconds": 0.0, "returncode": None, "reason": reason,
                 "message": message})
@@ -377,6 +388,9 @@ def launch(settings_path, command):
                               input_dir=inputs, uid=uid, command=command)
             limited = None      # bwrap's child sets them inside (inner)
         proc = subprocess.Popen(argv, env=env, preexec_fn=_dies_with(os.getpid(), limited))
+        started_kernel.append(proc)
+        if stopping:                    # stopped while the kernel was being started
+            _kill(proc)
     except (_SetupError, OSError, ValueError, KeyError) as error:
         reason, message = exit_message(None, StopReason.SETUP, limits, f": {error}")
         record({"event": "exit", "seconds": 0.0, "returncode": None, "reason": reason,
@@ -385,14 +399,6 @@ def launch(settings_path, command):
         _cleanup(private)
         return 70
 
-    stopping = []
-
-    def stop(signum, _frame):
-        stopping.append(signum)
-        _kill(proc)
-
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(signum, stop)
     record({"event": "start", "pid": proc.pid})
     # bwrap, its reaper (pid 1 inside) and the kernel are not processes the notebook started
     watchdog = _Watchdog(proc.pid, limits, runtime, overhead=1 if runtime is None else 3)
@@ -451,13 +457,18 @@ def _parent():
 
 
 def _alive(pid):
+    """Whether `pid` runs: a zombie (exited, not yet reaped by its own parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:       # "pid (name) state ...": name may hold ")"
+            return f.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 def _dies_with(launcher, limits=None):
