@@ -284,9 +284,9 @@ def show(fig, alt, display_id=None):
     return display(data, metadata=metadata, raw=True, display_id=display_id)
 
 
-def graph_alt(root, fmt="{:.3g}", title=None):
-    """The text alternative of draw_graph(root): every node in forward order with its value and
-    gradient, and what each gate reads."""
+def graph_alt(root, fmt="{:.3g}", title=None, show_grad=True):
+    """The text alternative of draw_graph(root, show_grad=...): every node in forward order with
+    its value (and gradient, if show_grad), and what each gate reads."""
     order = topological_order(root)
     names = {}
     for k, node in enumerate(order):
@@ -294,7 +294,8 @@ def graph_alt(root, fmt="{:.3g}", title=None):
             f"node {k + 1}" if node._parents else fmt.format(node.data))
     parts = []
     for node in order:
-        grad = f", gradient {fmt.format(node.grad)}" if node.grad is not None else ""
+        grad = f", gradient {fmt.format(node.grad)}" if show_grad and node.grad is not None \
+            else ""
         if node._parents:
             inputs = " and ".join(names[id(p)] for p in node._parents)
             parts.append(f"{names[id(node)]} = {symbol_of(node)} of {inputs}: value "
@@ -304,3 +305,55 @@ def graph_alt(root, fmt="{:.3g}", title=None):
     head = f"{title}. " if title else ""
     return (f"{head}Computational graph, {len(order)} nodes, inputs on the left, output "
             f"{names[id(root)]} on the right. " + "; ".join(parts) + ".")
+
+
+def number_text(value, fmt="{:.3g}"):
+    """One number as the figures write it (fmt; -0 written as 0)."""
+    return fmt.format(float(value) + 0.0)
+
+
+def values_alt(values, labels=None, fmt="{:.3g}"):
+    """'1: 4, 2: -1, 3: 5': the entries of a 1-D array, each after its label (default 1, 2, ...),
+    as a bar chart or a heatmap's row lists them."""
+    values = np.ravel(np.asarray(values, dtype=float))
+    labels = labels if labels is not None else range(1, values.size + 1)
+    return ", ".join(f"{label}: {number_text(v, fmt)}" for label, v in zip(labels, values))
+
+
+LATEX_MARKS = str.maketrans("", "", "${}")
+
+
+def matrix_alt(M, title=None, rows=None, cols=None, fmt="{:.3g}", max_listed=100):
+    """The text alternative of show_matrix(ax, M, title, rows, cols): the shape, then every
+    entry row by row when M has at most `max_listed` entries (as the heatmap writes them in its
+    cells), else its range (with where the extremes are) and how many entries are not zero.
+    rows/cols: the tick labels (default 0, 1, ...; LaTeX's $ and braces are dropped)."""
+    M = np.atleast_2d(np.asarray(M, dtype=float))
+    plain = lambda labels, n: [str(t).translate(LATEX_MARKS) for t in labels] \
+        if labels is not None else [str(k) for k in range(n)]
+    rows, cols = plain(rows, M.shape[0]), plain(cols, M.shape[1])
+    head = f"{title}: " if title else ""
+    head += f"heatmap of a {M.shape[0]} by {M.shape[1]} array"
+    if M.size <= max_listed:
+        body = "; ".join(f"row {r}: {values_alt(M[k], cols, fmt)}" for k, r in enumerate(rows))
+        return f"{head}, columns {', '.join(cols)}; {body}"
+    low, high = np.unravel_index(np.argmin(M), M.shape), np.unravel_index(np.argmax(M), M.shape)
+    return (f"{head}; values from {number_text(M[low], fmt)} (row {rows[low[0]]}, column "
+            f"{cols[low[1]]}) to {number_text(M[high], fmt)} (row {rows[high[0]]}, column "
+            f"{cols[high[1]]}); {np.count_nonzero(M)} of {M.size} entries are not zero")
+
+
+def series_alt(x, series, fmt="{:.3g}", x_fmt="{:.3g}"):
+    """What each line of a line plot does: for {name: y values at x}, 'name: from y0 at x0 to
+    yN at xN, lowest ymin at x, highest ymax at x' (NaNs skipped), one series after another."""
+    x = np.asarray(x, dtype=float)
+    parts = []
+    for name, y in series.items():
+        y = np.asarray(y, dtype=float)
+        seen = np.flatnonzero(np.isfinite(y))
+        first, last = seen[0], seen[-1]
+        low, high = seen[np.argmin(y[seen])], seen[np.argmax(y[seen])]
+        at = lambda k, y=y: f"{number_text(y[k], fmt)} at {number_text(x[k], x_fmt)}"
+        parts.append(f"{name}: from {at(first)} to {at(last)}, lowest {at(low)}, "
+                     f"highest {at(high)}")
+    return "; ".join(parts)

@@ -205,6 +205,48 @@ def test_a_graphs_text_alternative_names_every_node_with_its_value_and_gradient(
     assert f"gradient {x.grad:.3g}" in alt and f"gradient {w.grad:.3g}" in alt
 
 
+def test_a_forward_only_graphs_text_alternative_names_no_gradient():
+    x = Value(2.0, label="x")
+    out = x * x
+    assert "gradient" not in figures.graph_alt(out, show_grad=False)
+    assert "input x: value 2" in figures.graph_alt(out, show_grad=False)
+
+
+def test_a_heatmaps_text_alternative_lists_its_cells_or_sums_them_up():
+    M = np.array([[1.0, -0.0], [2.5, -3.0]])
+    alt = figures.matrix_alt(M, "dL/dW", rows=["$a$", "b"], cols=["x", "y"])
+    assert alt == ("dL/dW: heatmap of a 2 by 2 array, columns x, y; row a: x: 1, y: 0; "
+                   "row b: x: 2.5, y: -3")
+    big = np.zeros((20, 30))
+    big[3, 4], big[7, 8] = -2.0, 5.0
+    alt = figures.matrix_alt(big)
+    assert "20 by 30" in alt and "from -2 (row 3, column 4) to 5 (row 7, column 8)" in alt
+    assert "2 of 600 entries are not zero" in alt
+
+
+def test_a_line_plots_text_alternative_gives_each_lines_ends_and_extremes():
+    x = np.arange(5.0)
+    alt = figures.series_alt(x, {"loss": [3.0, 1.0, 0.5, np.nan, 0.8], "acc": [0, 1, 2, 3, 4]})
+    assert alt == ("loss: from 3 at 0 to 0.8 at 4, lowest 0.5 at 2, highest 3 at 0; "
+                   "acc: from 0 at 0 to 4 at 4, lowest 0 at 0, highest 4 at 4")
+    assert figures.values_alt([4.0, -1.0]) == "1: 4, 2: -1"
+
+
+def test_the_training_figures_text_alternatives_give_their_numbers():
+    from course.training_figures import digits_alt, history_alt
+    assert digits_alt([3, 1, 4], [3, 7, 4], columns=2, title="mistakes") == (
+        "mistakes: 3 handwritten digits, 8 by 8 pixels, in 2 rows of up to 2, labelled "
+        "3, 1 (said 7), 4.")
+    history = {"train_loss": [2.0, 1.0, 0.5], "val_loss": [2.1, 0.9, 1.2],
+               "train_acc": [0.3, 0.6, 0.9], "val_acc": [0.2, 0.7, 0.65], "best_epoch": 1}
+    alt = history_alt(history, title="MLP")
+    assert alt.startswith("MLP. Learning curves over 3 epochs")
+    assert ("cross-entropy loss, validation: 2.1 in epoch 1, 1.2 in epoch 3, best 0.9 in epoch 2"
+            in alt)
+    assert "accuracy, training: 0.3 in epoch 1, 0.9 in epoch 3, best 0.9 in epoch 3" in alt
+    assert alt.endswith("the best epoch on validation, 2.")
+
+
 def test_a_figure_bundle_carries_its_alt_for_jupyterlab_nbconvert_and_text():
     data, metadata = figures.figure_bundle(b"\x89PNG...", 'a "graph" & its numbers', 10, 20)
     assert 'alt="a &quot;graph&quot; &amp; its numbers"' in data["text/html"]

@@ -51,7 +51,8 @@ import matplotlib.pyplot as plt
 
 from course import Value
 from course.gradcheck import check_vjp, close, random_inputs, rel_error
-from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, draw_graph
+from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, draw_graph, graph_alt,
+                            series_alt, show)
 
 
 # %% nbgrader={"grade": false, "grade_id": "test-helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -88,8 +89,9 @@ z = Value(2.0, label="z")
 q = x + y
 f = q * z
 print(f"forward pass: q = x + y = {q.data:g},  f = q * z = {f.data:g}")
-draw_graph(f, show_grad=False, title="Forward pass: values flow left to right")
-plt.show()
+title = "Forward pass: values flow left to right"
+ax = draw_graph(f, show_grad=False, title=title)
+show(ax.figure, alt=graph_alt(f, title=title, show_grad=False))
 
 # %% [markdown]
 # ### The backward pass, and the three gradients at a gate
@@ -128,8 +130,9 @@ grad_y = 1.0 * grad_q        #                     local gradient dq/dy = 1
 f.backward()                 # the engine walks the same graph
 print(f"by hand:    df/dx = {grad_x:g}, df/dy = {grad_y:g}, df/dz = {grad_z:g}")
 print(f"the engine: df/dx = {x.grad:g}, df/dy = {y.grad:g}, df/dz = {z.grad:g}")
-draw_graph(f, title="Backward pass: gradients flow right to left")
-plt.show()
+title = "Backward pass: gradients flow right to left"
+ax = draw_graph(f, title=title)
+show(ax.figure, alt=graph_alt(f, title=title))
 
 # %% [markdown]
 # In these figures every arrow carries two numbers: the forward value travelling right (blue,
@@ -173,8 +176,9 @@ curves = {
                          for h in steps],
 }
 fig, ax = plt.subplots(figsize=(7, 4))
+error_curves = {}
 for (name, slopes), color in zip(curves.items(), [GRADIENT_COLOR, FORWARD_COLOR, MISMATCH_COLOR]):
-    errors = np.abs(np.array(slopes, dtype=np.float64) - exact_slope) + 1e-17
+    errors = error_curves[name] = np.abs(np.array(slopes, dtype=np.float64) - exact_slope) + 1e-17
     ax.loglog(steps, errors, marker=".", color=color, label=name)
     best = int(np.argmin(errors))
     print(f"{name:20s} smallest error {errors[best]:.1e}, at step h = {steps[best]:.0e}")
@@ -185,7 +189,9 @@ ax.set_ylabel("|quotient - exact slope|")
 ax.invert_xaxis()
 ax.legend()
 ax.set_title("Measuring tanh'(0.7): truncation error (right) against rounding (left)")
-plt.show()
+show(fig, alt="Log-log plot of the error |quotient - exact slope| of tanh'(0.7) against the step "
+     f"h, from h = {steps[0]:.0e} on the left down to {steps[-1]:.0e} on the right. "
+     + series_alt(steps, error_curves, fmt="{:.1e}", x_fmt="h = {:.0e}") + ".")
 
 # %% [markdown]
 # Read the figure from the right: the errors first fall as the step shrinks (the Taylor terms),
@@ -599,18 +605,24 @@ def binary_gate(gate, x_value, y_value, upstream):
 
 x_value, y_value, upstream = 3.0, -1.0, 2.0
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.2))
+panels = []
 for ax, (symbol, gate, title) in zip(axes, [("+", lambda a, b: a + b, "add: distributes"),
                                             ("×", lambda a, b: a * b, "multiply: swaps"),
                                             ("max", lambda a, b: a.max(b), "max: routes")]):
     z_value, dx, dy = binary_gate(gate, x_value, y_value, upstream)
     draw_gate(ax, symbol, [("x", x_value, dx), ("y", y_value, dy)], [(z_value, upstream)], title)
+    panels.append(f"{title}, z = x {symbol} y = {z_value:g}, upstream gradient {upstream:g}, "
+                  f"so x gets {dx:g} and y gets {dy:g}")
 upstream_1, upstream_2 = 2.0, -0.5
 draw_gate(axes[3], "copy", [("x", x_value, upstream_1 + upstream_2)],
           [(x_value, upstream_1), (x_value, upstream_2)], "copy: adds")
 fig.legend(handles=[plt.Line2D([], [], color=FORWARD_COLOR, lw=0, marker="s", label="forward value"),
                     plt.Line2D([], [], color=GRADIENT_COLOR, lw=0, marker="s", label="gradient")],
            loc="lower center", ncol=2, frameon=False)
-plt.show()
+panels.append(f"copy: adds, x = {x_value:g} is used twice, upstream gradients {upstream_1:g} "
+              f"and {upstream_2:g}, so x gets {upstream_1 + upstream_2:g}")
+show(fig, alt=f"Four gates, inputs on the left (x = {x_value:g}, y = {y_value:g}), forward values "
+     "above the arrows and gradients below them: " + "; ".join(panels) + ".")
 
 
 # %% [markdown]
@@ -764,8 +776,9 @@ s_gate.backward()
 print(f"sigmoid(0.8) = {s.data:.6f}")
 print(f"d sigmoid/dx through four primitive gates: {gradient_from_primitives:.6f}")
 print(f"d sigmoid/dx through one sigmoid gate:     {x_again.grad:.6f}")
-draw_graph(s, title="The sigmoid built from primitive gates")
-plt.show()
+title = "The sigmoid built from primitive gates"
+ax = draw_graph(s, title=title)
+show(ax.figure, alt=graph_alt(s, title=title))
 
 
 # %% [markdown]
@@ -1016,8 +1029,9 @@ L.backward()
 print(f"L = {L.data:.6f}")
 for leaf in (w0, x0, w1, x1, w2):
     print(f"dL/d{leaf.label} = {leaf.grad:+.6f}")
-draw_graph(L, title="The sigmoid neuron: forward values and gradients")
-plt.show()
+title = "The sigmoid neuron: forward values and gradients"
+ax = draw_graph(L, title=title)
+show(ax.figure, alt=graph_alt(L, title=title))
 
 # %% [markdown]
 # ### Try it: drag the inputs

@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import course
 from course import Function, Tensor, Value
 from course.gradcheck import check_grad, check_traversal, close, random_inputs
-from course.figures import draw_graph
+from course.figures import draw_graph, graph_alt, show
 
 # The backward rules of assignment 1, with the signatures of its exercises: the course's own
 # copies, so that a slip in yours does not follow you here.
@@ -561,9 +561,11 @@ square = u * u
 square.backward()
 
 fig, axes = plt.subplots(1, 2, figsize=(15, 4.5), gridspec_kw=dict(width_ratios=[3, 2]))
-draw_graph(out, ax=axes[0], title="A diamond: x = a * b (the first ×) feeds two gates")
-draw_graph(square, ax=axes[1], title="u * u: one gate uses u twice")
-plt.show()
+titles = ["A diamond: x = a * b (the first ×) feeds two gates", "u * u: one gate uses u twice"]
+draw_graph(out, ax=axes[0], title=titles[0])
+draw_graph(square, ax=axes[1], title=titles[1])
+show(fig, alt="Two graphs side by side. Left: " + graph_alt(out, title=titles[0])
+     + " Right: " + graph_alt(square, title=titles[1]))
 
 through_multiply = c.data * (x.data + d.data)       # d out / dx along the top path
 through_add = c.data * x.data                       # d out / dx along the bottom path

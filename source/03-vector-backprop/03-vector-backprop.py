@@ -47,7 +47,8 @@ import matplotlib.pyplot as plt
 import course
 from course.gradcheck import GradientError, check_vjp, random_inputs, rel_error
 from course.figures import (FORWARD_CMAP, FORWARD_COLOR, GRADIENT_CMAP, GRADIENT_COLOR,
-                            MISMATCH_COLOR, show_matrix)
+                            MISMATCH_COLOR, matrix_alt, series_alt, show, show_matrix,
+                            values_alt)
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -129,11 +130,14 @@ ys = [r"$y_1$", r"$y_2$"]
 xs = [r"$x_1$", r"$x_2$", r"$x_3$"]
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), gridspec_kw={"width_ratios": [3, 2]})
-show_matrix(axes[0], J, f"numerator layout: J, shape {J.shape}\n(course.jacrev)", rows=ys, cols=xs)
-show_matrix(axes[1], J.T, f"denominator layout: J.T, shape {J.T.shape}\n(the lecture's dy/dx)",
-            rows=xs, cols=ys)
+titles = [f"numerator layout: J, shape {J.shape}\n(course.jacrev)",
+          f"denominator layout: J.T, shape {J.T.shape}\n(the lecture's dy/dx)"]
+show_matrix(axes[0], J, titles[0], rows=ys, cols=xs)
+show_matrix(axes[1], J.T, titles[1], rows=xs, cols=ys)
 fig.tight_layout()
-plt.show()
+show(fig, alt=f"Two heatmaps of the Jacobian of neighbour_products at x = ({values_alt(x)}). Left, "
+     + matrix_alt(J, titles[0].replace("\n", " "), rows=ys, cols=xs) + ". Right, "
+     + matrix_alt(J.T, titles[1].replace("\n", " "), rows=xs, cols=ys) + ".")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-chain-order", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Why the chain rule changes order
@@ -278,7 +282,10 @@ show_matrix(axes[1], J, "Jacobian of ReLU at x", rows=labels, cols=labels)
 show_bars(axes[2], upstream, "upstream dL/dy", GRADIENT_COLOR, labels)
 show_bars(axes[3], downstream, "downstream dL/dx = J.T @ dL/dy", GRADIENT_COLOR, labels)
 fig.tight_layout()
-plt.show()
+show(fig, alt=f"Four panels. Bars of the forward input x: {values_alt(x, labels)}. "
+     + matrix_alt(J, "Jacobian of ReLU at x", rows=labels, cols=labels)
+     + f". Bars of the upstream dL/dy: {values_alt(upstream, labels)}. Bars of the downstream "
+     f"dL/dx = J.T @ dL/dy: {values_alt(downstream, labels)}.")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-relu-vjp", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -316,6 +323,10 @@ plt.show()
 # %%
 t = np.linspace(-6, 6, 400)
 s = course.sigmoid(t)
+curves = {"y = sigma(x) (forward, solid blue)": s,
+          "sigma'(x) = y (1 - y) (right, solid orange)": s * (1 - s),
+          "sigma'(y) = sigma(y) (1 - sigma(y)) (wrong: sigma' at the output, dashed magenta)":
+          course.sigmoid(s) * (1 - course.sigmoid(s))}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(t, s, color=FORWARD_COLOR, label=r"$y = \sigma(x)$ (forward)")
 ax.plot(t, s * (1 - s), color=GRADIENT_COLOR, label=r"$\sigma'(x) = y\,(1-y)$ (right)")
@@ -324,7 +335,8 @@ ax.plot(t, course.sigmoid(s) * (1 - course.sigmoid(s)), color=MISMATCH_COLOR, li
 ax.set_xlabel("x")
 ax.legend(loc="upper left", fontsize=9)
 ax.set_title("The sigmoid's local gradient, and a classic mistake")
-plt.show()
+show(fig, alt="The sigmoid's local gradient, and a classic mistake: three curves against x from "
+     f"{t[0]:g} to {t[-1]:g}. " + series_alt(t, curves, x_fmt="x = {:.2f}") + ".")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-elementwise-exercise", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -503,12 +515,15 @@ def silu(x):
 t = np.linspace(-4, 4, 400)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(t, np.maximum(t, 0.0), color="0.7", linestyle="--", label="relu (for comparison)")
-for f, style in [(softplus, "-"), (elu, "-."), (silu, ":")]:
+curves = {"relu (grey, dashed)": np.maximum(t, 0.0)}
+for f, style, name in [(softplus, "-", "solid"), (elu, "-.", "dash-dotted"), (silu, ":", "dotted")]:
     ax.plot(t, f(t), style, color=FORWARD_COLOR, label=f.__name__)
+    curves[f"{f.__name__} ({name})"] = f(t)
 ax.set_xlabel("x")
 ax.legend(fontsize=9)
 ax.set_title("Three smooth relatives of ReLU")
-plt.show()
+show(fig, alt=f"Three smooth relatives of ReLU, against x from {t[0]:g} to {t[-1]:g}: "
+     + series_alt(t, curves, x_fmt="x = {:.2f}") + ".")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-derivations-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Exercise 3: three derivations, `softplus_grad`, `elu_grad`, `silu_grad` (4 points)
@@ -747,12 +762,14 @@ assert np.allclose(got, -3.0 * np.ones((2, 2))) and got.flags.writeable, (
 x = np.arange(12.0).reshape(3, 4)
 upstream = np.array([1.0, -2.0, 0.5])
 fig, axes = plt.subplots(1, 3, figsize=(11, 3), gridspec_kw={"width_ratios": [4, 1.2, 4]})
+dx_sum = sum_vjp(upstream, x, axis=1)
 show_matrix(axes[0], x, "forward input x, shape (3, 4)", cmap=FORWARD_CMAP)
 show_matrix(axes[1], upstream[:, None], "upstream dL/dy\nshape (3,)", cmap=GRADIENT_CMAP, cols=[""])
-show_matrix(axes[2], sum_vjp(upstream, x, axis=1), "dL/dx = sum_vjp(upstream, x, axis=1)",
-            cmap=GRADIENT_CMAP)
+show_matrix(axes[2], dx_sum, "dL/dx = sum_vjp(upstream, x, axis=1)", cmap=GRADIENT_CMAP)
 fig.tight_layout()
-plt.show()
+show(fig, alt="Three heatmaps. " + matrix_alt(x, "forward input x, shape (3, 4)")
+     + f". Upstream dL/dy, shape (3,): {values_alt(upstream, range(3))}. "
+     + matrix_alt(dx_sum, "dL/dx = sum_vjp(upstream, x, axis=1)") + ".")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-softmax", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -872,11 +889,14 @@ assert np.allclose(got, course.jacrev(course.softmax)(x)), "softmax_jacobian is 
 x = np.array([1.0, 2.0, 0.5, -1.0])
 labels = [f"{k + 1}" for k in range(x.size)]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+jacobians = {"ReLU: diagonal": relu_jacobian(x), "softmax: full": softmax_jacobian(x)}
 show_bars(axes[0], x, "forward input x", FORWARD_COLOR, labels)
-show_matrix(axes[1], relu_jacobian(x), "ReLU: diagonal", rows=labels, cols=labels)
-show_matrix(axes[2], softmax_jacobian(x), "softmax: full", rows=labels, cols=labels)
+for ax, (title, jacobian) in zip(axes[1:], jacobians.items()):
+    show_matrix(ax, jacobian, title, rows=labels, cols=labels)
 fig.tight_layout()
-plt.show()
+show(fig, alt=f"Three panels. Bars of the forward input x: {values_alt(x, labels)}. Its Jacobians: "
+     + ". ".join(matrix_alt(j, title, rows=labels, cols=labels) for title, j in jacobians.items())
+     + ".")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-softmax-vjp", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -44,7 +44,8 @@ import matplotlib.pyplot as plt
 import course
 from course.backward_check import check_backward
 from course.gradcheck import GradientError, check_vjp, numerical_grad, random_inputs, rel_error
-from course.figures import FORWARD_CMAP, FORWARD_COLOR, GRADIENT_CMAP, GRADIENT_COLOR, show_matrix
+from course.figures import (FORWARD_CMAP, FORWARD_COLOR, GRADIENT_CMAP, GRADIENT_COLOR, LOCAL_CMAP,
+                            matrix_alt, series_alt, show, show_matrix, values_alt)
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -96,9 +97,17 @@ def draw_two_layer_network():
     ax.set_xlim(-0.5, gx[-1] + 1.8)
     ax.set_ylim(-1.35, 1.6)
     ax.axis("off")
-    ax.set_title("The two-layer network as your engine records it: forward (blue) and backward "
-                 "(orange); under each node, the rule its backward step uses", fontsize=11)
-    plt.show()
+    title = ("The two-layer network as your engine records it: forward (blue) and backward "
+             "(orange); under each node, the rule its backward step uses")
+    ax.set_title(title, fontsize=11)
+    flat_names = [g.replace("-\n", "") for g in gates]
+    nodes = [f"{name}{' with ' + params[k][0] if k in params else ''}, then {wire}"
+             for k, (name, wire) in enumerate(zip(flat_names, wires[1:] + ["L"]))]
+    backward = [f"{name} by {rule}" + (f" (also giving {params[k][1]})" if k in params else "")
+                for k, (name, rule) in reversed(list(enumerate(zip(flat_names, rules))))]
+    show(fig, alt=f"{title}. Forward, left to right: {wires[0]} enters {', '.join(nodes)}. "
+         f"Backward, right to left, the gradients {', '.join(reversed(grads))} come out of "
+         + ", ".join(backward) + ".")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-4d", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -138,10 +147,12 @@ flat = J.reshape(N * M, N * D)
 rows = [f"$y_{{{n + 1}{m + 1}}}$" for n in range(N) for m in range(M)]
 cols = [f"$x_{{{i + 1}{j + 1}}}$" for i in range(N) for j in range(D)]
 fig, ax = plt.subplots(figsize=(5.5, 6))
-show_matrix(ax, flat, f"dy/dx flattened to {flat.shape[0]} x {flat.shape[1]}", rows=rows, cols=cols)
+title = f"dy/dx flattened to {flat.shape[0]} x {flat.shape[1]}"
+show_matrix(ax, flat, title, rows=rows, cols=cols)
 ax.axhline(M - 0.5, color="black", lw=1.5)
 ax.axvline(D - 0.5, color="black", lw=1.5)
-plt.show()
+show(fig, alt=matrix_alt(flat, title, rows=rows, cols=cols) + f". Black lines split it into "
+     f"{N} x {N} blocks of {M} x {D}, one per pair of examples.")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-4d-size", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -200,11 +211,14 @@ i, j = 0, 1
 slice_ij = J[:, :, i, j]                     # dy/dx[i, j], an N x M matrix
 product = slice_ij * upstream
 fig, axes = plt.subplots(1, 3, figsize=(13, 2.8))
-show_matrix(axes[0], slice_ij, f"dy/dx[{i}, {j}]: row {i} is W[{j}]")
-show_matrix(axes[1], upstream, "upstream dL/dy", cmap=GRADIENT_CMAP)
-show_matrix(axes[2], product, f"element-wise product; sum = {product.sum():.3g}", cmap=GRADIENT_CMAP)
+titles = [f"dy/dx[{i}, {j}]: row {i} is W[{j}]", "upstream dL/dy",
+          f"element-wise product; sum = {product.sum():.3g}"]
+for ax, matrix, title, cmap in zip(axes, (slice_ij, upstream, product), titles,
+                                   (LOCAL_CMAP, GRADIENT_CMAP, GRADIENT_CMAP)):
+    show_matrix(ax, matrix, title, cmap=cmap)
 fig.tight_layout()
-plt.show()
+show(fig, alt="Three heatmaps. " + ". ".join(matrix_alt(matrix, title) for matrix, title
+                                             in zip((slice_ij, upstream, product), titles)) + ".")
 
 
 
@@ -541,7 +555,11 @@ show_matrix(axes[1], np.broadcast_to(bias, up.shape), "forward: b copied\nto eac
 show_matrix(axes[2], up, "backward: upstream dL/dy\n(3, 2)", cmap=GRADIENT_CMAP)
 show_matrix(axes[3], up.sum(axis=0)[None, :], "dL/db: the copies add up\nshape (2,)", cmap=GRADIENT_CMAP, rows=[""])
 fig.tight_layout()
-plt.show()
+show(fig, alt=f"Four heatmaps. b, shape {bias.shape}: {values_alt(bias, range(bias.size))}. "
+     + matrix_alt(np.broadcast_to(bias, up.shape), f"forward: b copied to each of {up.shape[0]} rows")
+     + ". " + matrix_alt(up, f"backward: upstream dL/dy, shape {up.shape}")
+     + f". dL/db, the copies added up, shape {bias.shape}: "
+     f"{values_alt(up.sum(axis=0), range(bias.size))}.")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-unbroadcast", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1215,7 +1233,13 @@ for c in range(3):
 ax.set_aspect("equal")
 ax.legend(fontsize=8)
 ax.set_title("The spiral data set")
-plt.show()
+radii = np.hypot(*X_train.T)
+show(fig, alt=f"The spiral data set: a scatter plot of {len(X_train)} points in the plane, "
+     f"x from {X_train[:, 0].min():.2f} to {X_train[:, 0].max():.2f}, y from "
+     f"{X_train[:, 1].min():.2f} to {X_train[:, 1].max():.2f}, coloured by class "
+     f"({', '.join(f'class {c}: {n} points' for c, n in enumerate(np.bincount(y_train)))}); "
+     f"each class is one spiral arm winding out from the centre (radius {radii.min():.2f}) to "
+     f"radius {radii.max():.2f}.")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-training", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1267,7 +1291,12 @@ for c in range(3):
 axes[1].set_aspect("equal")
 axes[1].set_title("Decision regions after training")
 fig.tight_layout()
-plt.show()
+region_shares = np.bincount(classes.ravel(), minlength=3) / classes.size
+show(fig, alt=f"Two panels. Left, training loss (log scale) against step, 0 to {steps - 1}: "
+     + series_alt(np.arange(steps), {"loss": losses}) + ". Right, decision regions after "
+     f"training on the grid from {grid[0]:g} to {grid[-1]:g} with the training points over them: "
+     + ", ".join(f"class {c} takes {share:.0%} of the grid" for c, share in enumerate(region_shares))
+     + f"; {accuracy:.1%} of the training points lie in their own class's region.")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md-summary", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## What you learned

@@ -43,7 +43,8 @@ import numpy as np
 import course
 from course import Value
 from course.timing import best_time
-from course.figures import FORWARD_COLOR, GRADIENT_COLOR, draw_graph, graph_positions
+from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, draw_graph, graph_alt, graph_positions,
+                            series_alt, show)
 from course.gradcheck import check_jvp, dot_product_test, numerical_grad, random_inputs
 from course.value import topological_order
 
@@ -123,10 +124,17 @@ def draw_orders(dims):
         ax.set_ylim(-1.4, 1.4)
         ax.set_aspect("equal")
         ax.axis("off")
-    fig.suptitle(f"J = J{L} ⋯ J1, layer sizes {tuple(dims)}. Gray: the Jacobians; "
-                 "coloured: the running product", fontsize=10)
+    title = (f"J = J{L} ⋯ J1, layer sizes {tuple(dims)}. Gray: the Jacobians; "
+             "coloured: the running product")
+    fig.suptitle(title, fontsize=10)
     plt.tight_layout()
-    plt.show()
+    shapes = ", ".join(f"J{k} {dims[k]}×{dims[k - 1]}" for k in range(L, 0, -1))
+    reverse = " then ".join(f"{dims[L]}×{dims[k]}" for k in range(L - 2, -1, -1))
+    forward = " then ".join(f"{dims[k]}×{dims[0]}" for k in range(2, L + 1))
+    show(fig, alt=f"{title}. Each matrix drawn to scale: {shapes}. Reverse order (top row) "
+         f"multiplies from J{L}, its running product {dims[L]}×{dims[L - 1]} becoming {reverse}. "
+         f"Forward order (bottom row) multiplies from J1, its running product "
+         f"{dims[1]}×{dims[0]} becoming {forward}.")
 
 
 draw_orders((8, 6, 4, 1))
@@ -274,6 +282,7 @@ def order_costs(n, m, width=32, seed=0):
 
 sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+panels = []
 for ax, (label, pairs) in zip(axes, [("n inputs (m = 1 output)", [(s, 1) for s in sizes]),
                                      ("m outputs (n = 1 input)", [(1, s) for s in sizes])]):
     costs = np.array([order_costs(n, m) for n, m in pairs])
@@ -281,11 +290,19 @@ for ax, (label, pairs) in zip(axes, [("n inputs (m = 1 output)", [(s, 1) for s i
     ax.loglog(sizes, costs[:, 1], "s--", color=TANGENT_COLOR, label="forward order (JVPs)")
     ax.set_xlabel(label)
     ax.grid(True, which="major", alpha=0.3)
+    cheaper = ["reverse" if r < f else "forward" if f < r else "equal" for r, f in costs]
+    panels.append(f"against {label}: " + series_alt(sizes, {"reverse order": costs[:, 0],
+                                                            "forward order": costs[:, 1]},
+                                                    x_fmt="{:g}")
+                  + "; the cheaper order for each size: " + ", ".join(
+                      f"{size}: {order}" for size, order in zip(sizes, cheaper)))
 axes[0].set_ylabel("multiply-adds")
 axes[0].legend()
-fig.suptitle("Reverse order wins with few outputs, forward order with few inputs", fontsize=11)
+title = "Reverse order wins with few outputs, forward order with few inputs"
+fig.suptitle(title, fontsize=11)
 plt.tight_layout()
-plt.show()
+show(fig, alt=f"{title}: two log-log panels of multiply-adds against size "
+     f"{sizes[0]} to {sizes[-1]}, for chains of width 32. " + ". ".join(panels) + ".")
 
 
 # %% [markdown]
@@ -656,10 +673,14 @@ tangents = forward_tangents(out, {a: 1.0})
 out.backward()
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
-draw_tangents(out, tangents, axes[0], "forward mode: tangents flow with the values")
-draw_graph(out, ax=axes[1], title="reverse mode: gradients flow back")
+titles = ["forward mode: tangents flow with the values", "reverse mode: gradients flow back"]
+draw_tangents(out, tangents, axes[0], titles[0])
+draw_graph(out, ax=axes[1], title=titles[1])
 plt.tight_layout()
-plt.show()
+node_tangents = ", ".join(f"{tangents[node]:.3g}" for node in topological_order(out))
+show(fig, alt="Two drawings of one graph. Left: " + graph_alt(out, title=titles[0], show_grad=False)
+     + f" Under each node its tangent (seed 1 on a), in the same order: {node_tangents}. Right: "
+     + graph_alt(out, title=titles[1]))
 print(f"forward sweep: d out / d a = {tangents[out]:.6f}")
 print(f"backprop:      a.grad      = {a.grad:.6f}")
 
@@ -1103,7 +1124,14 @@ for ax in axes:
     ax.axhline(0, color="gray", lw=0.5)
     ax.set_xlabel("x")
 plt.tight_layout()
-plt.show()
+touching = [(x0, f(Dual(x0, 1.0))) for x0 in (-2.0, -0.5, 1.2)]
+show(fig, alt=f"Two panels against x from {xs[0]:g} to {xs[-1]:g}. Left, "
+     + series_alt(xs, {"f(x) = tanh(x) exp(x / 2) - 0.3 x": f_np(xs)}) + ", with its tangent "
+     "line from one dual evaluation at " + ", ".join(
+         f"x0 = {x0:g} (value {d.value:.3g}, slope {d.tangent:.3g})" for x0, d in touching)
+     + ". Right, " + series_alt(xs, {"f'(x) from one dual pass": derivative(f, xs)})
+     + f"; {len(fd_points)} finite-difference points lie on it, at most "
+     f"{np.max(np.abs(np.array(fd) - derivative(f, fd_points))):.1e} away.")
 
 
 # %% [markdown]
@@ -1694,6 +1722,7 @@ def time_jacobians(n, m, seed=0):
 fixed = 16
 grid = [1, 2, 4, 8, 16, 32, 64, 128]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+panels = []
 for ax, vary in zip(axes, ("n", "m")):
     times = np.array([time_jacobians(s, fixed) if vary == "n" else time_jacobians(fixed, s)
                       for s in grid]) * 1e3
@@ -1705,11 +1734,17 @@ for ax, vary in zip(axes, ("n", "m")):
     faster = ["jacfwd" if t_fwd < t_rev else "jacrev" for t_fwd, t_rev in times]
     print(f"{vary} varies ({'m' if vary == 'n' else 'n'} = {fixed}), the faster one for "
           f"{vary} = {grid}:\n    {faster}")
+    panels.append(f"against {ax.get_xlabel()}: " + series_alt(
+        grid, {"jacfwd (ms)": times[:, 0], "jacrev (ms)": times[:, 1]}, x_fmt=vary + " = {:g}")
+        + "; the faster one for each size: " + ", ".join(
+            f"{size}: {name}" for size, name in zip(grid, faster)))
 axes[0].set_ylabel("time per Jacobian (ms)")
 axes[0].legend(fontsize=8)
-fig.suptitle("f(x) = tanh(A x), A of shape m × n", fontsize=11)
+title = "f(x) = tanh(A x), A of shape m × n"
+fig.suptitle(title, fontsize=11)
 plt.tight_layout()
-plt.show()
+show(fig, alt=f"{title}: two log-log panels of the time per Jacobian, measured on this machine. "
+     + ". ".join(panels) + ".")
 
 # %% [markdown]
 # Each curve grows in proportion to its own count of passes ($n$ for `jacfwd`, $m$ for `jacrev`) and

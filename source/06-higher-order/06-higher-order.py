@@ -38,7 +38,7 @@ import numpy as np
 import course
 from course import Value
 from course.timing import best_time
-from course.figures import FORWARD_COLOR, GRADIENT_COLOR, draw_graph
+from course.figures import FORWARD_COLOR, GRADIENT_COLOR, draw_graph, graph_alt, matrix_alt, series_alt, show
 from course.gradcheck import check_jvp, check_vjp, numerical_grad
 
 SECOND_COLOR = "#7048e8"   # in this notebook: second derivatives (curvature)
@@ -66,8 +66,9 @@ s = x.sigmoid()
 slope = s * (1 - s)        # the sigmoid's backward rule, written as a computation on Values
 slope.backward()           # ...and backprop through it
 
-draw_graph(slope, title="the graph of σ'(x) = s (1 - s): backprop through it gives σ''(x)")
-plt.show()
+title = "the graph of σ'(x) = s (1 - s): backprop through it gives σ''(x)"
+ax = draw_graph(slope, title=title)
+show(ax.figure, alt=graph_alt(slope, title=title))
 s0 = 1 / (1 + np.exp(-0.8))
 print(f"sigma'(0.8)  = {slope.data:.6f}   the value of the gradient program")
 print(f"sigma''(0.8) = {x.grad:.6f}   its gradient: backprop through backprop")
@@ -239,17 +240,22 @@ assert not _wrong, "; ".join(_wrong)
 xs = np.linspace(-6, 6, 121)
 silu_1 = nth_derivative(silu, 1)
 silu_2 = nth_derivative(silu, 2)
-plt.figure(figsize=(8, 3.6))
+curves = {"f(x) = x σ(x)": silu(xs), "f'(x): the engine": [float(silu_1(v)) for v in xs],
+          "f''(x): the engine": [float(silu_2(v)) for v in xs]}
+fig = plt.figure(figsize=(8, 3.6))
 plt.plot(xs, silu(xs), color=FORWARD_COLOR, lw=2, label="f(x) = x σ(x)")
-plt.plot(xs, [float(silu_1(v)) for v in xs], color=GRADIENT_COLOR, lw=2, label="f'(x): the engine")
-plt.plot(xs, [float(silu_2(v)) for v in xs], color=SECOND_COLOR, lw=2, label="f''(x): the engine")
+plt.plot(xs, curves["f'(x): the engine"], color=GRADIENT_COLOR, lw=2, label="f'(x): the engine")
+plt.plot(xs, curves["f''(x): the engine"], color=SECOND_COLOR, lw=2, label="f''(x): the engine")
 plt.plot(xs[::6], silu_second_derivative(xs[::6]), "o", color=SECOND_COLOR, mfc="white",
          label="f''(x): your formula")
 plt.axhline(0, color="gray", lw=0.5)
 plt.xlabel("x")
 plt.legend(fontsize=8)
 plt.title("the SiLU gate and its first two derivatives")
-plt.show()
+formula_gap = np.max(np.abs(silu_second_derivative(xs[::6]) - np.array(curves["f''(x): the engine"][::6])))
+show(fig, alt=f"the SiLU gate and its first two derivatives, against x from {xs[0]:g} to "
+     f"{xs[-1]:g}: " + series_alt(xs, curves, x_fmt="x = {:.1f}") + f". Your formula for f'', "
+     f"drawn as {len(xs[::6])} open circles, is at most {formula_gap:.1e} from the engine's curve.")
 curvature = np.array([float(silu_2(v)) for v in xs])
 print(f"f'' < 0 where |x| > {xs[(xs > 0) & (curvature < 0)].min():.1f} (on this grid of step 0.1)")
 
@@ -458,7 +464,7 @@ errors = np.array([np.linalg.norm(hvp_finite_diff(rosenbrock, x_200, v_200, eps=
                    / np.linalg.norm(exact) for e in steps])
 best = steps[np.argmin(errors)]
 
-plt.figure(figsize=(7, 4))
+fig = plt.figure(figsize=(7, 4))
 plt.loglog(steps, errors, "o-", color=SECOND_COLOR, label="measured relative error")
 right, left = steps > 1e-4, steps < 1e-7
 plt.loglog(steps[right], errors[-1] * (steps[right] / steps[-1]) ** 2, "--", color="gray",
@@ -470,7 +476,11 @@ plt.xlabel("step eps")
 plt.ylabel("relative error of the finite difference")
 plt.title(f"finite-difference Hessian-vector product: best step here {best:.0e}")
 plt.legend(fontsize=8)
-plt.show()
+show(fig, alt=f"finite-difference Hessian-vector product: a log-log plot of its relative error "
+     f"against the step eps from {steps[0]:.0e} to {steps[-1]:.0e}: "
+     + series_alt(steps, {"measured relative error": errors}, fmt="{:.1e}", x_fmt="eps = {:.0e}")
+     + ". Grey guide lines: slope +2 (truncation, ∝ eps²) for large steps, slope -1 (round-off, "
+     f"∝ 1/eps) for small ones; a vertical line marks the best step, {best:.0e}.")
 print(f"smallest error {errors.min():.1e} at eps = {best:.0e}; reverse-over-reverse is within "
       f"{np.linalg.norm(hvp_rev_rev(rosenbrock, x_200, v_200) - exact) / np.linalg.norm(exact):.0e}")
 
@@ -915,16 +925,20 @@ print(f"eigenvalues from {eigenvalues.min():.3f} to {eigenvalues.max():.3f}; "
       f"{np.sum(eigenvalues < 0)} of {len(eigenvalues)} are negative")
 
 limit = np.max(np.abs(H_net))
-plt.figure(figsize=(4.8, 4))
+fig = plt.figure(figsize=(4.8, 4))
 plt.imshow(H_net, cmap="PuOr", vmin=-limit, vmax=limit)
 plt.colorbar(label="H[i, j]")
 n_W = W_net.size
 plt.axhline(n_W - 0.5, color="black", lw=1)
 plt.axvline(n_W - 0.5, color="black", lw=1)
-plt.title(f"Hessian of the network's loss: W ({W_net.size}) then u ({u_net.size})", fontsize=10)
+title = f"Hessian of the network's loss: W ({W_net.size}) then u ({u_net.size})"
+plt.title(title, fontsize=10)
 plt.xlabel("j")
 plt.ylabel("i")
-plt.show()
+show(fig, alt=matrix_alt(H_net, title, max_listed=0) + f"; symmetric, colour from "
+     f"{-limit:.3g} to {limit:.3g} (0 white); lines split it after the first {n_W} rows and "
+     f"columns (W) from the last {u_net.size} (u); eigenvalues from {eigenvalues.min():.3f} to "
+     f"{eigenvalues.max():.3f}.")
 
 # %% [markdown]
 # ## 5. Backprop through backprop, in training
@@ -1117,7 +1131,15 @@ axes[1].set_ylabel("f(x)   (minimum 0)")
 axes[1].legend(fontsize=8)
 axes[1].set_title("loss per iteration")
 plt.tight_layout()
-plt.show()
+show(fig, alt=f"Two panels. Left, paths on the contours of f over x[0] from -2 to 2 and x[1] from "
+     f"-1 to 3, from the start ({x_start[0]:g}, {x_start[1]:g}) towards the minimum "
+     f"({x_star[0]:g}, {x_star[1]:g}): gradient descent takes {len(gd_path) - 1} steps and ends at "
+     f"({gd_path[-1][0]:.3g}, {gd_path[-1][1]:.3g}); Newton takes {len(newton_path) - 1} and ends at "
+     f"({newton_path[-1][0]:.3g}, {newton_path[-1][1]:.3g}). Right, loss per iteration, log "
+     "scale: " + series_alt(np.arange(len(gd_loss)), {"gradient descent": gd_loss},
+                           fmt="{:.2e}", x_fmt="iteration {:g}")
+     + "; " + series_alt(np.arange(len(newton_loss)), {"Newton": newton_loss}, fmt="{:.2e}",
+                         x_fmt="iteration {:g}") + ".")
 print(f"gradient descent after {len(gd_path) - 1} steps: f = {gd_loss[-1]:.2e}, "
       f"distance to the minimum {np.linalg.norm(gd_path[-1] - x_star):.2e}")
 

@@ -46,10 +46,10 @@ import course
 from course import Context, Function
 from course.blas_threads import single_thread
 from course.data import digits_split
-from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR
+from course.figures import FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, series_alt, show
 from course.gradcheck import check_grad, check_vjp, close, random_inputs, rel_error
 from course.timing import best_time
-from course.training_figures import plot_history, show_digits
+from course.training_figures import digits_alt, history_alt, plot_history, show_digits
 from course.widgets.training import TrainingMonitor
 
 single_thread()     # small matrices: one BLAS thread is faster than several (course/blas_threads.py)
@@ -78,8 +78,9 @@ np.set_printoptions(precision=4, suppress=True)
 data = digits_split()
 print("images per set:", data.sizes(), "| one batch of images:", data.X_train[:32].shape)
 print("examples per digit in the training set:", np.bincount(data.y_train, minlength=10))
-show_digits(data.X_train[:20], data.y_train[:20], title="the first 20 training images")
-plt.show()
+title = "the first 20 training images"
+show(show_digits(data.X_train[:20], data.y_train[:20], title=title),
+     alt=digits_alt(data.y_train[:20], title=title))
 
 # %% [markdown]
 # ## 2. Layers as `Function`s on batches
@@ -187,15 +188,17 @@ def lecun(fan_in, fan_out, rng):
 
 identity = lambda h: h
 relu = lambda h: np.maximum(h, 0.0)
+curves = {"std 1/sqrt(fan-in), no activation": mean_squares_through(lecun, identity),
+          "std 1/sqrt(fan-in), ReLU after each layer": mean_squares_through(lecun, relu)}
 fig, ax = plt.subplots(figsize=(6.5, 3))
-ax.semilogy(range(1, 21), mean_squares_through(lecun, identity), color=FORWARD_COLOR, marker=".",
-            label="std 1/sqrt(fan-in), no activation")
-ax.semilogy(range(1, 21), mean_squares_through(lecun, relu), color=MISMATCH_COLOR, marker=".",
-            label="std 1/sqrt(fan-in), ReLU after each layer")
+for (label, found), color in zip(curves.items(), (FORWARD_COLOR, MISMATCH_COLOR)):
+    ax.semilogy(range(1, 21), found, color=color, marker=".", label=label)
 ax.set_xlabel("layer")
 ax.set_ylabel("mean square of the activations")
 ax.legend(fontsize=8, frameon=False)
-plt.show()
+show(fig, alt="The mean square of the activations (log scale) against the layer, 1 to 20, for "
+     "a batch through 20 layers of width 256: "
+     + series_alt(range(1, 21), curves, x_fmt="layer {:g}") + ".")
 
 # %% [markdown]
 # ### Exercise 1: initialise a linear layer for ReLU networks
@@ -1836,16 +1839,22 @@ def valley_path(optimizer_class, steps=40, **settings):
 fig, ax = plt.subplots(figsize=(8, 3))
 w1, w2 = np.meshgrid(np.linspace(-4.5, 1, 200), np.linspace(-1.3, 1.3, 100))
 ax.contour(w1, w2, 0.5 * (w1 ** 2 + 25 * w2 ** 2), levels=12, colors="#cccccc", linewidths=0.7)
-for (label, path), color in zip({"SGD, lr 0.07": valley_path(SGD, lr=0.07),
-                                 "SGD + momentum 0.5, lr 0.07": valley_path(SGD, lr=0.07, momentum=0.5),
-                                 "Adam, lr 0.2": valley_path(Adam, lr=0.2)}.items(),
-                                (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR)):
+paths = {"SGD, lr 0.07": valley_path(SGD, lr=0.07),
+         "SGD + momentum 0.5, lr 0.07": valley_path(SGD, lr=0.07, momentum=0.5),
+         "Adam, lr 0.2": valley_path(Adam, lr=0.2)}
+for (label, path), color in zip(paths.items(), (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR)):
     ax.plot(path[:, 0], path[:, 1], marker=".", ms=4, lw=1, color=color, label=f"{label}: L = {0.5 * (path[-1] ** 2 @ [1, 25]):.2g} after 40 steps")
 ax.plot([0], [0], marker="*", color="black", ms=10)
 ax.set_xlabel("w1")
 ax.set_ylabel("w2")
 ax.legend(fontsize=8, frameon=False, loc="upper right")
-plt.show()
+show(fig, alt="Paths of three optimizers on the contours of L = (w1² + 25 w2²) / 2, w1 across "
+     "and w2 up, from (" + ", ".join(f"{v:g}" for v in next(iter(paths.values()))[0])
+     + ") towards the minimum (0, 0), marked by a star: " + "; ".join(
+         f"{label} ends at ({path[-1][0]:.2g}, {path[-1][1]:.2g}), L = "
+         f"{0.5 * (path[-1] ** 2 @ [1, 25]):.2g} after {len(path) - 1} steps, w2 swinging "
+         f"between {path[:, 1].min():.2g} and {path[:, 1].max():.2g}"
+         for label, path in paths.items()) + ".")
 
 # %% [markdown]
 # ## 9. Before training: check the whole model's gradient
@@ -2373,8 +2382,8 @@ monitor.show_latest()
 print(f"MLP: {mlp_seconds:.1f} s for {len(mlp_history['val_acc'])} epochs "
       f"({mlp_seconds / len(mlp_history['val_acc']):.2f} s per epoch); best validation accuracy "
       f"{max(mlp_history['val_acc']):.1%} in epoch {mlp_history['best_epoch'] + 1}")
-plot_history(mlp_history, title="MLP (Linear - BatchNorm - ReLU - Dropout - Linear)")
-plt.show()
+title = "MLP (Linear - BatchNorm - ReLU - Dropout - Linear)"
+show(plot_history(mlp_history, title=title)[0].figure, alt=history_alt(mlp_history, title=title))
 
 # %% [markdown]
 # ## 12. The CNN
@@ -2387,8 +2396,8 @@ cnn, cnn_history, cnn_seconds = train("CNN", seed=0)
 print(f"CNN: {cnn_seconds:.1f} s for {len(cnn_history['val_acc'])} epochs "
       f"({cnn_seconds / len(cnn_history['val_acc']):.2f} s per epoch); best validation accuracy "
       f"{max(cnn_history['val_acc']):.1%} in epoch {cnn_history['best_epoch'] + 1}")
-plot_history(cnn_history, title="CNN (Conv - ReLU - MaxPool) x 2 - Linear")
-plt.show()
+title = "CNN (Conv - ReLU - MaxPool) x 2 - Linear"
+show(plot_history(cnn_history, title=title)[0].figure, alt=history_alt(cnn_history, title=title))
 
 # %% [markdown]
 # ## 13. The test set, once
@@ -2405,8 +2414,9 @@ for name, (test_loss, test_acc) in results.items():
 predictions = cnn(data.X_test).argmax(axis=1)
 wrong = np.flatnonzero(predictions != data.y_test)
 if len(wrong):
-    show_digits(data.X_test[wrong], data.y_test[wrong], predictions[wrong], title="the CNN's mistakes on the test set")
-    plt.show()
+    title = "the CNN's mistakes on the test set"
+    show(show_digits(data.X_test[wrong], data.y_test[wrong], predictions[wrong], title=title),
+         alt=digits_alt(data.y_test[wrong], predictions[wrong], title=title))
 
 # %% [markdown]
 # ## What you learned
