@@ -100,13 +100,19 @@ class GateModel(UpdatedModel):
             return
         names = ("x", "y")
         for k, (expected, got) in enumerate(zip(gate.reference, gate.student)):
-            if not checking.agree(expected, got):
-                others = [r for j, r in enumerate(gate.reference) if j != k]
+            if checking.agree(expected, got):
+                continue
+            where = f"{gate.name} gate, dL/d{names[k]}"
+            numerical = self._numerical(gate, k)
+            if gate.name == "copy":      # x used twice: course.diagnose sees the fan-out
+                gate.problems.append(checking.describe_copy(
+                    expected, got, gate.upstream, gate.inputs[0], numerical=numerical,
+                    where=where))
+            else:
                 gate.problems.append(checking.describe_mismatch(
-                    expected, got, numerical=self._numerical(gate, k),
-                    where=f"{gate.name} gate, dL/d{names[k]}",
-                    upstream=gate.upstream[0] if gate.name != "copy" else None,
-                    inputs=gate.inputs, output=gate.output, others=others))
+                    expected, got, numerical=numerical, where=where,
+                    upstream=gate.upstream[0], inputs=gate.inputs, output=gate.output,
+                    others=gate.student, f=GATES[gate.name].forward, input_index=k))
 
     def _numerical(self, gate, k):
         """dL/d(input k) by central differences, L = g * z (copy: g x + g2 x)."""

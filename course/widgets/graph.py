@@ -160,12 +160,11 @@ class GraphModel(UpdatedModel):
             for e in mine:
                 e.student = got[e.k]
                 if not checking.agree(e.grad, e.student):
-                    others = [o.grad for o in mine if o is not e]
                     e.problems.append(checking.describe_mismatch(
                         e.grad, e.student, numerical=e.numerical,
                         where=f"{where}, input {e.k + 1} ({_name(order[e.parent])})",
                         upstream=node.grad, inputs=[p.data for p in node._parents],
-                        output=node.data, others=others, input_index=e.k,
+                        output=node.data, others=list(got), input_index=e.k,
                         f=forward_of(node)))
                     e.mark = _join(e.mark, f"yours {fmt(e.student, 3)}")
         if "copy" in self.rules:
@@ -193,8 +192,9 @@ class GraphModel(UpdatedModel):
                 failure = None
             if failure is None and checking.agree(node.grad, total):
                 continue
-            text = failure or checking.describe_mismatch(
-                node.grad, total, where=f"copy gate at {_name(node)} ({len(out_edges)} uses)")
+            text = failure or checking.describe_copy(
+                node.grad, total, [e.grad for e in out_edges], node.data,
+                where=f"copy gate at {_name(node)} ({len(out_edges)} uses)")
             out_edges[0].problems.append(text)
             for e in out_edges:
                 e.mark = _join(e.mark, "copy failed" if total is None
