@@ -374,14 +374,16 @@ class GraphFigure(WidgetFigure):
         label = self.overlay.label
         value = label(ax, xm, ym + 0.08, FORWARD_COLOR, 9, va="bottom")
         grad = label(ax, xm, ym - 0.08, GRADIENT_COLOR, 9, va="top")
-        grad.extra_color = MISMATCH_COLOR    # a mismatch is written right after the gradient
+        # a mismatch on a line of its own under the gradient, clear of the node to the right
+        # (tests/test_label_layout.py)
+        grad.mine = label(ax, xm, ym - 0.26, MISMATCH_COLOR, 8, bold=True, va="top")
         return value, grad
 
     def update(self, model):
         for e, (value, grad) in zip(model.edges, self.labels):
             value.text = f"{e.value:.3g}"
             grad.text = f"{e.grad:.3g}"
-            grad.extra = e.mark.replace("\n", ", ")
+            grad.mine.text = e.mark.replace("\n", ", ")
         marked = tuple(i for i, e in enumerate(model.edges) if e.mark)
         if marked != self.marked:   # a wrong edge's arrow turns MISMATCH_COLOR and dashed: redraw
             for i, arrow in enumerate(self.arrows[:len(model.edges)]):
