@@ -16,6 +16,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_rgb
 
 from course import figures
+from course.diagnose import WORDS
 from course.figures import (FORWARD_CMAP, FORWARD_COLOR, GRADIENT_CMAP, GRADIENT_COLOR,
                             LOCAL_CMAP, MISMATCH_COLOR, NODE_FACE, contrast_ratio, ink_on)
 from course.value import Value
@@ -170,7 +171,7 @@ def test_a_transposed_dW_changes_the_matrix_widgets_figure():
     dW_axes = transposed.model.draw().figure.axes[-1]
     assert "yours (2, 3)" in dW_axes.get_title()
     assert any(p.get_hatch() == figures.MISMATCH_HATCH for p in dW_axes.patches)
-    assert any("transposed" in p for p in transposed.model.problems)
+    assert any(WORDS["transpose"] in p for p in transposed.model.problems)
 
 
 def test_a_wrong_matrix_cell_is_outlined_hatched_and_named():

@@ -110,6 +110,48 @@ def test_widgets_render_and_respond_in_jupyterlab(playground, lab, artifacts_dir
     move_a_slider(playground, artifacts_dir, deadline, sigmoid_neuron, NEURON_INPUTS, Value)
 
 
+def test_a_slider_is_reached_with_tab_from_its_output_area(playground, lab, artifacts_dir):
+    """Keyboard only: from the widget's cell, Tab reaches the first slider, and the arrow keys
+    move it; its shown value and the readout change.
+
+    The start is a click on the cell's input prompt ("[n]:", which selects the cell in command
+    mode and is not focusable itself), not on the slider. Not the page's top: from there Tab
+    walks JupyterLab's whole chrome (menus, side bars, tabs, toolbar, every earlier cell's
+    editor) first, a number of stops that depends on JupyterLab's version and the notebook. Not
+    the output prompt either: its overlay is a button that collapses the output. Chromium
+    starts sequential focus navigation at the clicked point, so from there Tab alone must pass
+    the cell's editor and land on the slider within a few stops.
+    """
+    page, deadline = playground, lab[2]
+    cell = page.locator(".jp-CodeCell", has=page.locator(".course-widget")).nth(1)
+    cell.scroll_into_view_if_needed(timeout=deadline.ms(10))
+    slider = cell.locator(".course-slider input[type=range]").first
+    shown = cell.locator(".course-slider-value").first
+    readout = cell.locator(".course-readout").first
+    value_before, text_before = shown.text_content(), readout.text_content()
+    cell.locator(".jp-InputPrompt").first.click(timeout=deadline.ms(10))
+    stops = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if slider.evaluate("el => el === document.activeElement"):
+            break
+        stops.append(page.evaluate("() => { const a = document.activeElement; return a ? "
+                                   "a.tagName + '.' + a.className : 'none'; }"))
+    else:
+        pytest.fail("Tab never reached the slider; it stopped at: " + " | ".join(stops))
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([el, before]) => el.textContent !== before",
+                           arg=[shown.element_handle(), value_before], timeout=deadline.ms(30),
+                           polling=100)
+    page.wait_for_function("([el, before]) => el.textContent !== before",
+                           arg=[readout.element_handle(), text_before], timeout=deadline.ms(30),
+                           polling=100)
+    assert float(shown.text_content()) > float(value_before)
+    cell.locator(".jp-Cell-outputWrapper").screenshot(
+        path=str(artifacts_dir / "after-tab-and-arrows.png"), timeout=deadline.ms(20))
+
+
 # --- accessibility: axe-core over every page a student or TA reads -----------------------------
 
 def assert_accessible(page, artifacts_dir, our_content=None):

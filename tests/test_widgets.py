@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 
 import course
+from course import diagnose as course_diagnose
 from course import gradcheck
+from course.diagnose import WORDS
 from course.figures import edge_gradients
+from course.scalar_gates import GATES
 from course.scalar_gates import sigmoid as _sigmoid
 from course.value import Value
 from course.widgets import (CostModel, ForwardVsReverse, GateModel, GatePatterns, GraphExplorer,
@@ -161,7 +164,7 @@ def test_a_wrong_multiply_rule_is_marked_on_exactly_its_edges():
             assert e.student != pytest.approx(e.grad)
             assert e.numerical == pytest.approx(e.grad, rel=1e-6)
             assert e.mark.startswith("yours")
-    assert any("swapped" in p for p in model.problems)
+    assert any(WORDS["swapped_inputs"] in p for p in model.problems)
     # the student's whole backward pass goes wrong where the mistake spreads: the inputs
     at_gate = model.gradients["w2"]      # the add gates pass the same gradient to each product
     assert model.student_gradients["w0"] == pytest.approx(NEURON_INPUTS["w0"] * at_gate)
@@ -257,30 +260,80 @@ def test_rule_names_and_signatures():
 
 # --- describing a mismatch -----------------------------------------------------------------------
 
-def test_describe_mismatch_gives_the_numbers_and_a_likely_mistake():
+def test_describe_mismatch_gives_the_numbers_and_course_diagnoses_words():
     text = describe_mismatch(0.25, -0.25, numerical=0.25, where="dL/dx")
     assert text.startswith("dL/dx: yours -0.25, engine 0.25, numerical 0.25")
-    assert "sign" in text
-    assert "upstream" in describe_mismatch(0.5, 0.25, upstream=2.0)
-    assert "swapped" in describe_mismatch(3.0, -2.0, others=[-2.0])
-    assert "transposed" in describe_mismatch(np.ones((2, 3)), np.ones((3, 2)))
+    assert text.endswith(f"({WORDS['sign']})")
+    assert WORDS["missing_upstream"] in describe_mismatch(0.5, 0.25, upstream=2.0)
+    multiply = GATES["multiply"].forward
+    assert WORDS["swapped_inputs"] in describe_mismatch(
+        3.0, -2.0, others=[-2.0, 3.0], f=multiply, inputs=(-2.0, 3.0), upstream=1.0)
+    assert WORDS["transpose"] in describe_mismatch(np.ones((2, 3)), np.ones((3, 2)))
     assert describe_mismatch(1.0, 1.7) == "yours 1.7, engine 1"     # no kind fits: numbers only
 
 
-def test_describe_mismatch_asks_gradcheck_for_the_diagnosis(monkeypatch):
+def test_describe_mismatch_takes_its_verdict_from_course_diagnose(monkeypatch):
+    """The widgets name a mistake with the verdict and the words of the graded tests."""
     seen = {}
 
-    def mistake_kind(expected, got, shape, *, upstream=None, **context):
-        seen.update(shape=shape, upstream=upstream)
-        return "missing_upstream"
+    def diagnose(got, expected=None, **evidence):
+        seen.update(evidence)
+        return course_diagnose.Diagnosis("missing_upstream", "", (), "", {})
 
-    monkeypatch.setattr(gradcheck, "mistake_kind", mistake_kind)
+    monkeypatch.setattr(course_diagnose, "diagnose", diagnose)
     text = describe_mismatch(1.0, 1.7, upstream=3.0)
-    assert seen == {"shape": (), "upstream": 3.0}
-    assert checking.MISTAKE_WORDS["missing_upstream"] in text
+    assert seen["shape"] == () and seen["upstream"] == 3.0
+    assert text.endswith(f"({WORDS['missing_upstream']})")
+    assert not hasattr(checking, "MISTAKE_WORDS")     # one table of words: course.diagnose's
 
 
 # --- gate patterns -------------------------------------------------------------------------------
+
+def _overwriting_copy(upstream_1, upstream_2):
+    """The fan-out written with `=` where `+=` belongs: the last use wins."""
+    grad = upstream_1
+    grad = upstream_2
+    return grad
+
+
+def _flipped_multiply(upstream, x, y):
+    return -upstream * y, -upstream * x
+
+
+def _doubled_add(upstream, x, y):
+    return 2 * upstream, 2 * upstream
+
+
+@pytest.mark.parametrize("rules, gate, kind", [
+    ({"copy_backward": _overwriting_copy}, "copy", "not_accumulated"),
+    ({"multiply_backward": _flipped_multiply}, "multiply", "sign"),
+    ({"add_backward": _doubled_add}, "add", "scale"),
+])
+def test_gate_widget_names_a_mistake_as_course_diagnose_does(rules, gate, kind):
+    """The readout and the figure's text alternative say what course.diagnose (the graded
+    tests' diagnosis) says: an overwritten copy gradient is an accumulation mistake, not "off
+    by a constant factor"."""
+    widget = GatePatterns(**rules)
+    model = widget.model
+    words = WORDS[kind]
+    mine = [p for p in model.problems if p.startswith(f"{gate} gate")]
+    assert mine and all(p.endswith(f"({words})") for p in mine), model.problems
+    assert len(mine) == len(model.problems)           # the other gates have no rule: no problem
+    assert words in re.sub(r"<[^>]+>", "", model.readout_html())
+    assert words in model.alt_text()
+    assert kind != "not_accumulated" or WORDS["scale"] not in model.alt_text()
+    # the same verdict as course.diagnose on the same evidence
+    g = model.gates[gate]
+    got, expected = g.student[0], g.reference[0]
+    if gate == "copy":
+        evidence = dict(f=lambda x: np.repeat(np.reshape(x, (1,)), 2),
+                        inputs=(np.array(g.inputs[0]),), upstream=np.array(g.upstream))
+    else:
+        evidence = dict(f=np.vectorize(GATES[gate].forward), upstream=np.array(g.upstream[0]),
+                        inputs=tuple(np.array(v) for v in g.inputs))
+    assert course_diagnose.diagnose(np.array(got), np.array(expected), input_index=0,
+                                    **evidence).kind == kind
+
 
 def test_gate_patterns_with_random_upstream(rng):
     model = GateModel()
@@ -396,9 +449,9 @@ def test_matmul_view_checks_a_student_vjp():
     model = MatmulModel(N=2, D=3, M=4, matmul_vjp=transposed)
     assert model.wrong[0] is not None and not model.wrong[0].any()
     assert model.wrong[1] is None                 # a shape error: no element comparison
-    assert "transposed" in " ".join(model.problems)
+    assert WORDS["transpose"] in " ".join(model.problems)
     square = MatmulModel(N=3, D=3, M=3, matmul_vjp=transposed)
-    assert square.wrong[1].any() and "transposed" in " ".join(square.problems)
+    assert square.wrong[1].any() and WORDS["transpose"] in " ".join(square.problems)
     good = MatmulModel(N=2, D=3, M=4, matmul_vjp=lambda u, x, W: (u @ W.T, x.T @ u))
     assert good.problems == []
 

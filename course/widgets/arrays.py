@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 import course
-from course import gradcheck
+from course import diagnose, gradcheck
 from course.figures import (FORWARD_COLOR, GRADIENT_COLOR, MISMATCH_COLOR, MISMATCH_HATCH,
                             ink_on)
 from course.widgets import checking
@@ -36,21 +36,26 @@ def random_upstream(rng, shape):
     return v + 0.5 * np.sign(v)
 
 
-def compare_arrays(name, expected, got, numerical, context=None):
-    """(wrong-element mask or None for a shape error, [descriptions]) for a student's array."""
+def compare_arrays(name, expected, got, numerical, context=None, evidence=None):
+    """(wrong-element mask or None for a shape error, [descriptions]) for a student's array.
+
+    context(index): the evidence for one element's description; evidence: for the whole array
+    (f, inputs, input_index, upstream, others: as for checking.describe_mismatch), so that
+    course.diagnose names the mistake the way the graded tests do."""
+    evidence = evidence or {}
     expected = np.asarray(expected, dtype=np.float64)
     try:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         return None, [f"{name}: yours is a {type(got).__name__}, not an array of numbers"]
     if got.shape != expected.shape:
-        return None, [checking.describe_mismatch(expected, got, where=name)]
+        return None, [checking.describe_mismatch(expected, got, where=name, **evidence)]
     wrong = checking.disagreeing(expected, got)
     problems = []
     if wrong.any():
-        kind = checking.diagnose_mismatch(expected, got)
-        if kind in checking.MISTAKE_WORDS:
-            problems.append(f"{name}: {checking.MISTAKE_WORDS[kind]}")
+        kind = checking.diagnose_mismatch(expected, got, **evidence)
+        if kind is not None:
+            problems.append(f"{name}: {diagnose.WORDS[kind]}")
     for index in list(zip(*np.nonzero(wrong)))[:MAX_LISTED]:
         at = "[" + ", ".join(str(int(i)) for i in index) + "]"
         problems.append(checking.describe_mismatch(
@@ -106,7 +111,9 @@ class ReluModel(UpdatedModel):
                                                 self.upstream)[0]
             self.wrong, self.problems = compare_arrays(
                 "dL/dx", self.downstream, got, numerical,
-                context=lambda i: {"upstream": self.upstream[i], "inputs": (x[i],)})
+                context=lambda i: {"upstream": self.upstream[i], "inputs": (x[i],)},
+                evidence={"f": lambda v: np.maximum(v, 0.0), "inputs": (x,),
+                          "upstream": self.upstream})
             self.student = np.asarray(got, dtype=np.float64) if self.wrong is not None else None
 
     def layout(self):
@@ -239,8 +246,12 @@ class MatmulModel(RedrawnModel):
             self.problems = ["matmul_vjp must return two gradients, (dL/dx, dL/dW)"]
             return
         numerical = gradcheck.numerical_vjp(lambda x, W: x @ W, (self.x, self.W), self.upstream)
-        wrong_x, problems_x = compare_arrays("dL/dx", self.dx, got[0], numerical[0])
-        wrong_W, problems_W = compare_arrays("dL/dW", self.dW, got[1], numerical[1])
+        evidence = {"f": lambda x, W: x @ W, "inputs": (self.x, self.W),
+                    "upstream": self.upstream, "others": list(got)}
+        wrong_x, problems_x = compare_arrays("dL/dx", self.dx, got[0], numerical[0],
+                                             evidence=dict(evidence, input_index=0))
+        wrong_W, problems_W = compare_arrays("dL/dW", self.dW, got[1], numerical[1],
+                                             evidence=dict(evidence, input_index=1))
         self.wrong = (wrong_x, wrong_W)
         self.problems = problems_x + problems_W
         for name, engine, mine in (("dL/dx", self.dx, got[0]), ("dL/dW", self.dW, got[1])):

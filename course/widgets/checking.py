@@ -3,7 +3,8 @@
 A widget can take the student's own backward rule (or VJP) in place of the reference one. It then
 computes three numbers for every gradient it shows: the reference (the course's engine), the
 student's, and the numerical one (finite differences). Where the student's disagrees with the
-reference, the widget marks it in MISMATCH_COLOR, and `describe_mismatch` says it in words.
+reference, the widget marks it in MISMATCH_COLOR, and `describe_mismatch` says it in words:
+course.diagnose's verdict and words, the ones the graded tests print.
 
 Backward rules follow the signatures of the course's exercises (assignment 1):
 
@@ -23,11 +24,10 @@ subclass (assignment 2) works too: its `forward(ctx, *inputs)` runs, then
 """
 
 import inspect
-import math
 
 import numpy as np
 
-from course import gradcheck
+from course import diagnose, gradcheck
 from course.scalar_gates import GATES, forward_of
 
 RTOL = 1e-6          # student vs. reference: both exact formulas, so only rounding may differ
@@ -39,24 +39,8 @@ RULE_NAMES = (*GATES, COPY)
 _ALIASES = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "pow",
             "mul": "multiply", "sub": "subtract", "div": "divide", "σ": "sigmoid"}
 
-# Words for the kinds of mistake. The kinds are those of the course's wrong-answer bank
-# (source/AUTHORING.md); a diagnosis module may name more.
-MISTAKE_WORDS = {
-    "sign": "the sign is flipped",
-    "scale": "off by a constant factor",
-    "missing_upstream": "the upstream gradient is not multiplied in",
-    "swapped_inputs": "the two inputs' gradients are swapped",
-    "output_for_input": "the rule uses the gate's input where it needs its output, or the "
-                        "other way round",
-    "not_accumulated": "the gradients of the copies are not added up",
-    "zero": "it is 0 where it should not be",
-    "nonfinite": "it is not a finite number",
-    "shape": "it has the wrong shape",
-    "transpose": "a matrix is transposed",
-    "unreduced_broadcast": "a broadcast input's gradient is not summed back to its shape",
-    "partial": "only some of the elements are right",
-    "raised": "the rule raised an error",
-}
+# The words for a mistake are course.diagnose's (WORDS, by kind): the graded tests, gradcheck and
+# the widgets name a mistake the same way.
 
 
 class RuleError(Exception):
@@ -178,23 +162,26 @@ def disagreeing(expected, got, rtol=RTOL, atol=ATOL):
     return ~(close & np.isfinite(got))
 
 
-# --- describing a mismatch: the one hook for diagnosis -------------------------------------------
+# --- describing a mismatch: course.diagnose, as the graded tests use it -----------------------
 
 def describe_mismatch(expected, got, *, numerical=None, where=None, upstream=None, inputs=(),
                       output=None, others=None, f=None, input_index=0):
-    """One or two lines, for a student, on a gradient that disagrees with the reference.
+    """One line, for a student, on a gradient that disagrees with the reference.
 
     expected: the reference (the engine); got: the student's; numerical: finite differences
-    (None when not computed). Scalars or arrays. Context for the diagnosis: where (what the
-    gradient is, e.g. "dL/dx of the σ gate"), upstream (the upstream gradient the rule got),
-    inputs and output (the gate's), others (the reference gradients of the gate's other inputs,
-    to recognise swapped gradients), f (the gate's forward function of its inputs) and
-    input_index (which input `got` is for): with f, the diagnosis can test hypotheses that need
-    new numbers, such as a local gradient evaluated at the output instead of the input.
+    (None when not computed). Scalars or arrays. Evidence for the diagnosis: where (what the
+    gradient is, e.g. "dL/dx of the σ gate"), upstream (the upstream gradient the rule got: a
+    number, or one per output of f), inputs (the gate's), others (the student's gradients of
+    every input, to see that two were swapped), f (the gate's forward function of its inputs,
+    float or array) and input_index (which input `got` is for). output is accepted and not
+    needed. With f, course.diagnose can test the hypotheses that need new numbers (swapped
+    inputs, the upstream gradient left out, an overwrite at fan-out, ...).
 
-    This is the one place where the widgets put a mismatch into words, and the place to plug a
-    diagnosis in: it asks `diagnose_mismatch` for the kind of mistake.
+    The words are course.diagnose's (`WORDS[kind]`), the kind the one `diagnose_mismatch`
+    gives: the same verdict the graded tests print. No kind that fits: the numbers alone.
     """
+    del output
+
     def show(x):
         a = np.asarray(x, dtype=np.float64)
         return f"{float(a):.4g}" if a.size == 1 else f"shape {a.shape}"
@@ -203,63 +190,62 @@ def describe_mismatch(expected, got, *, numerical=None, where=None, upstream=Non
     numbers = f"yours {show(got)}, engine {show(expected)}"
     if numerical is not None:
         numbers += f", numerical {show(numerical)}"
-    kind = diagnose_mismatch(expected, got, upstream=upstream, inputs=inputs, output=output,
-                             others=others, f=f, input_index=input_index)
-    words = MISTAKE_WORDS.get(kind, "") if kind else ""
+    kind = diagnose_mismatch(expected, got, upstream=upstream, inputs=inputs, others=others,
+                             f=f, input_index=input_index)
+    words = diagnose.WORDS.get(kind, "") if kind else ""
     return f"{head}{numbers}" + (f" ({words})" if words else "")
+
+
+def describe_copy(expected, got, upstreams, value, *, numerical=None, where=None):
+    """describe_mismatch for a copy gate (fan-out): `value` used len(upstreams) times, each use
+    sending back its upstream gradient; expected is their sum, got the student's total. An
+    overwrite (`=` where `+=` belongs) keeps one of them: course.diagnose's not_accumulated."""
+    uses = len(upstreams)
+
+    def fan_out(x):
+        return np.repeat(np.reshape(np.asarray(x, dtype=np.float64), (1,)), uses)
+
+    return describe_mismatch(expected, got, numerical=numerical, where=where,
+                             upstream=np.asarray(upstreams, dtype=np.float64),
+                             inputs=(value,), f=fan_out, input_index=0)
 
 
 def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, others=None,
                       f=None, input_index=0):
-    """The kind of mistake (a key of MISTAKE_WORDS), or None when no kind fits.
-
-    First asks `course.gradcheck.mistake_kind` (course.diagnose behind it), passing the context;
-    when it answers "unknown", tries a few scalar patterns here.
-    """
-    got_array = np.asarray(got, dtype=np.float64)
+    """The kind of mistake (a key of course.diagnose.WORDS), or None when no kind fits
+    ("unknown") or the diagnosis cannot run. Arguments as for describe_mismatch; f may take
+    floats (a scalar gate's forward, vectorised here) or arrays."""
+    del output
     expected_array = np.asarray(expected, dtype=np.float64)
-    kind = _gradcheck_diagnosis(expected_array, got_array, upstream=upstream, inputs=inputs,
-                                output=output, f=None if f is None else np.vectorize(f),
-                                input_index=input_index)
-    if kind and kind not in ("unknown", "shape"):
-        return kind
-    if got_array.ndim == 2 and got_array.shape == expected_array.shape[::-1] \
-            and got_array.size > 1 and agree(expected_array, got_array.T):
-        return "transpose"
-    if kind == "shape" or got_array.shape != expected_array.shape:
-        return "shape"
-    if got_array.size != 1:
-        return None
-    e, g = float(np.asarray(expected).reshape(())), float(got_array.reshape(()))
-
-    def same(a, b):
-        return abs(a - b) <= ATOL + RTOL * (abs(a) + abs(b))
-
-    if not math.isfinite(g):
-        return "nonfinite"
-    if g == 0.0 and e != 0.0:
-        return "zero"
-    if e != 0.0 and same(g, -e):
-        return "sign"
-    for other in others or ():
-        if other is not None and not same(other, e) and same(g, other):
-            return "swapped_inputs"
-    if upstream is not None and upstream not in (0.0, 1.0, -1.0):
-        if e != 0.0 and same(g * upstream, e):     # the local gradient alone
-            return "missing_upstream"
-    if e != 0.0 and g != 0.0:
-        ratio = g / e
-        for factor in (2.0, 0.5, 4.0, 0.25, 3.0, 1 / 3):
-            if same(abs(ratio), factor):
-                return "scale"
-    return None
-
-
-def _gradcheck_diagnosis(expected, got, **context):
     try:
-        return gradcheck.mistake_kind(expected, got, np.shape(expected), **context)
+        got_array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    evidence = {"shape": expected_array.shape}
+    if f is not None and inputs is not None and len(inputs):
+        evidence.update(f=_array_function(f), input_index=input_index,
+                        inputs=tuple(np.asarray(x, dtype=np.float64) for x in inputs))
+    else:
+        evidence["input_index"] = None
+    if upstream is not None:
+        evidence["upstream"] = np.asarray(upstream, dtype=np.float64)
+    if others is not None and f is not None:
+        evidence["others"] = [np.asarray(o, dtype=np.float64) for o in others]
+    try:
+        kind = diagnose.diagnose(got_array, expected_array, **evidence).kind
     except Exception:   # a diagnosis must never break the widget
         return None
+    return None if kind == "unknown" else kind
+
+
+def _array_function(f):
+    """f for arrays: a scalar gate's forward (floats in, a float out) applied element-wise."""
+    def on_arrays(*arrays):
+        try:
+            return np.asarray(f(*arrays), dtype=np.float64)
+        except (TypeError, ValueError):
+            return np.vectorize(f, otypes=[np.float64])(*arrays)
+    return on_arrays
 
 
 # --- numerical gradients on a recorded scalar graph ----------------------------------------------

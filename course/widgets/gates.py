@@ -100,13 +100,19 @@ class GateModel(UpdatedModel):
             return
         names = ("x", "y")
         for k, (expected, got) in enumerate(zip(gate.reference, gate.student)):
-            if not checking.agree(expected, got):
-                others = [r for j, r in enumerate(gate.reference) if j != k]
+            if checking.agree(expected, got):
+                continue
+            where = f"{gate.name} gate, dL/d{names[k]}"
+            numerical = self._numerical(gate, k)
+            if gate.name == "copy":      # x used twice: course.diagnose sees the fan-out
+                gate.problems.append(checking.describe_copy(
+                    expected, got, gate.upstream, gate.inputs[0], numerical=numerical,
+                    where=where))
+            else:
                 gate.problems.append(checking.describe_mismatch(
-                    expected, got, numerical=self._numerical(gate, k),
-                    where=f"{gate.name} gate, dL/d{names[k]}",
-                    upstream=gate.upstream[0] if gate.name != "copy" else None,
-                    inputs=gate.inputs, output=gate.output, others=others))
+                    expected, got, numerical=numerical, where=where,
+                    upstream=gate.upstream[0], inputs=gate.inputs, output=gate.output,
+                    others=gate.student, f=GATES[gate.name].forward, input_index=k))
 
     def _numerical(self, gate, k):
         """dL/d(input k) by central differences, L = g * z (copy: g x + g2 x)."""
@@ -207,11 +213,14 @@ class GateFigure(WidgetFigure):
                                             color=ARROW_COLOR, lw=1.2))
 
     def _labels(self, ax, start, end, above=0.1):
-        """Value (above) and gradient (below) labels at the middle of an edge."""
+        """Value (above) and gradient (below) labels at the middle of an edge; the student's
+        number ("yours ...") on a line of its own under the gradient, where it cannot run into
+        the gate to the right (tests/test_label_layout.py)."""
         xm, ym = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
         value = self.overlay.label(ax, xm, ym + above, FORWARD_COLOR, 9, va="bottom")
         grad = self.overlay.label(ax, xm, ym - above, GRADIENT_COLOR, 9, va="top")
-        grad.extra_color = MISMATCH_COLOR
+        grad.mine = self.overlay.label(ax, xm, ym - above - 0.2, MISMATCH_COLOR, 8, bold=True,
+                                       va="top")
         return value, grad
 
     def _binary_panel(self, ax, symbol):
@@ -250,7 +259,7 @@ class GateFigure(WidgetFigure):
                 value.text = fmt(gate.inputs[k], 3)
                 grad.text = fmt(gate.reference[k], 3)
                 wrong = gate.wrong(k)
-                grad.extra = ("failed" if gate.error else f"yours {fmt(gate.student[k], 3)}") \
+                grad.mine.text = ("failed" if gate.error else f"yours {fmt(gate.student[k], 3)}") \
                     if wrong else ""
                 marked.append(wrong)
             for (value, grad), g in zip(panel["out"], gate.upstream):

@@ -160,12 +160,11 @@ class GraphModel(UpdatedModel):
             for e in mine:
                 e.student = got[e.k]
                 if not checking.agree(e.grad, e.student):
-                    others = [o.grad for o in mine if o is not e]
                     e.problems.append(checking.describe_mismatch(
                         e.grad, e.student, numerical=e.numerical,
                         where=f"{where}, input {e.k + 1} ({_name(order[e.parent])})",
                         upstream=node.grad, inputs=[p.data for p in node._parents],
-                        output=node.data, others=others, input_index=e.k,
+                        output=node.data, others=list(got), input_index=e.k,
                         f=forward_of(node)))
                     e.mark = _join(e.mark, f"yours {fmt(e.student, 3)}")
         if "copy" in self.rules:
@@ -193,8 +192,9 @@ class GraphModel(UpdatedModel):
                 failure = None
             if failure is None and checking.agree(node.grad, total):
                 continue
-            text = failure or checking.describe_mismatch(
-                node.grad, total, where=f"copy gate at {_name(node)} ({len(out_edges)} uses)")
+            text = failure or checking.describe_copy(
+                node.grad, total, [e.grad for e in out_edges], node.data,
+                where=f"copy gate at {_name(node)} ({len(out_edges)} uses)")
             out_edges[0].problems.append(text)
             for e in out_edges:
                 e.mark = _join(e.mark, "copy failed" if total is None
@@ -374,14 +374,16 @@ class GraphFigure(WidgetFigure):
         label = self.overlay.label
         value = label(ax, xm, ym + 0.08, FORWARD_COLOR, 9, va="bottom")
         grad = label(ax, xm, ym - 0.08, GRADIENT_COLOR, 9, va="top")
-        grad.extra_color = MISMATCH_COLOR    # a mismatch is written right after the gradient
+        # a mismatch on a line of its own under the gradient, clear of the node to the right
+        # (tests/test_label_layout.py)
+        grad.mine = label(ax, xm, ym - 0.26, MISMATCH_COLOR, 8, bold=True, va="top")
         return value, grad
 
     def update(self, model):
         for e, (value, grad) in zip(model.edges, self.labels):
             value.text = f"{e.value:.3g}"
             grad.text = f"{e.grad:.3g}"
-            grad.extra = e.mark.replace("\n", ", ")
+            grad.mine.text = e.mark.replace("\n", ", ")
         marked = tuple(i for i, e in enumerate(model.edges) if e.mark)
         if marked != self.marked:   # a wrong edge's arrow turns MISMATCH_COLOR and dashed: redraw
             for i, arrow in enumerate(self.arrows[:len(model.edges)]):
