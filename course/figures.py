@@ -122,22 +122,25 @@ def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="
     marks = edge_marks or {}
     edges = edge_gradients(root)
     pairs = [(id(parent), id(child)) for parent, child, _ in edges]
+    labelled = []
     for (parent, _, grad), pair, bend in zip(edges, pairs, edge_bends(pairs, position)):
         start, end = position[pair[0]], position[pair[1]]
-        _draw_edge(ax, start, end, fmt.format(parent.data),
-                   fmt.format(grad) if show_grad else None, marks.get(pair), bend)
+        labelled.append(_draw_edge(ax, start, end, fmt.format(parent.data),
+                                   fmt.format(grad) if show_grad else None, marks.get(pair),
+                                   bend))
     # The output: one more edge to the right, carrying the result and the seed gradient 1.
     xr, yr = position[id(root)]
-    _draw_edge(ax, (xr, yr), (xr + 2.0, yr), fmt.format(root.data),
-               fmt.format(root.grad) if show_grad else None, None, 0.0, to_node=False)
+    labelled.append(_draw_edge(ax, (xr, yr), (xr + 2.0, yr), fmt.format(root.data),
+                               fmt.format(root.grad) if show_grad else None, None, 0.0,
+                               to_node=False))
 
-    for node in order:
-        draw_node(ax, node, *position[id(node)])
+    nodes = [draw_node(ax, node, *position[id(node)]) for node in order]
     xs = [p[0] for p in position.values()] + [xr + 2.0]
     ys = [p[1] for p in position.values()]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.4)
     ax.set_ylim(min(ys) - 1.0, max(ys) + 0.9)
     ax.axis("off")
+    _spread_labels(ax, labelled, nodes)
     legend = legend_keys(show_grad, "disagrees with the reference" if marks else None)
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(0, 0), ncol=3, fontsize=8,
               frameon=False)
@@ -147,9 +150,10 @@ def draw_graph(root, ax=None, show_grad=True, edge_marks=None, title=None, fmt="
 
 
 def draw_node(ax, node, x, y):
-    """A node of a graph at (x, y): an input in a rounded box, a gate in a circle."""
+    """A node of a graph at (x, y): an input in a rounded box, a gate in a circle. Returns the
+    Text (its box is the node)."""
     leaf = not node._parents
-    ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
+    return ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
             bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
                       fc=NODE_FACE, ec="#555555"))
 
@@ -214,17 +218,49 @@ def _blocked(start, end, points):
     return False
 
 
+# Where along its edge a label group may go (fraction of the way from the tail), in the order
+# tried: near the tail first, where edges crowd least, then further along.
+LABEL_STOPS = (0.4, 0.55, 0.3, 0.68, 0.22, 0.8)
+
+
 def _draw_edge(ax, start, end, value_text, grad_text, mark, bend, to_node=True):
+    """The arrow and its labels at LABEL_STOPS[0]; returns (tail, head, bend, [(Text, dy)]),
+    dy: the label's offset from its point on the edge."""
     tail, head = edge_ends(start, end, to_node)
     ax.add_patch(FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=10,
                                  color="#888888", lw=1.2, connectionstyle=f"arc3,rad={bend}"))
-    xm, ym = edge_label_point(tail, head, bend)
-    ax.text(xm, ym + 0.08, value_text, color=FORWARD_COLOR, ha="center", va="bottom", fontsize=9)
+    xm, ym = edge_label_point(tail, head, bend, LABEL_STOPS[0])
+    texts = [(ax.text(xm, ym + 0.08, value_text, color=FORWARD_COLOR, ha="center", va="bottom",
+                      fontsize=9), 0.08)]
     if grad_text is not None:
-        ax.text(xm, ym - 0.08, grad_text, color=GRADIENT_COLOR, ha="center", va="top", fontsize=9)
+        texts.append((ax.text(xm, ym - 0.08, grad_text, color=GRADIENT_COLOR, ha="center",
+                              va="top", fontsize=9), -0.08))
     if mark:
-        ax.text(xm, ym - 0.38, mark, color=MISMATCH_COLOR, ha="center", va="top", fontsize=8,
-                fontweight="bold")
+        texts.append((ax.text(xm, ym - 0.38, mark, color=MISMATCH_COLOR, ha="center", va="top",
+                              fontsize=8, fontweight="bold"), -0.38))
+    return tail, head, bend, texts
+
+
+def _spread_labels(ax, labelled, nodes):
+    """Move each edge's labels along their edge (LABEL_STOPS, the first that fits) until they
+    touch no node and no label placed before them; an edge with no free stop keeps the first."""
+    renderer = ax.figure.canvas.get_renderer()
+    taken = [node.get_bbox_patch().get_window_extent(renderer) for node in nodes]
+
+    def place(tail, head, bend, texts, t):
+        xm, ym = edge_label_point(tail, head, bend, t)
+        for text, dy in texts:
+            text.set_position((xm, ym + dy))
+        return [text.get_window_extent(renderer) for text, _ in texts]
+
+    for tail, head, bend, texts in labelled:
+        for t in LABEL_STOPS:
+            boxes = place(tail, head, bend, texts, t)
+            if not any(box.overlaps(other) for box in boxes for other in taken):
+                break
+        else:
+            boxes = place(tail, head, bend, texts, LABEL_STOPS[0])
+        taken += boxes
 
 
 def show_matrix(ax, M, title, rows=None, cols=None, cmap=LOCAL_CMAP, fmt="{:.3g}", fontsize=10,

@@ -99,12 +99,7 @@ def _diamond():
     return b * c + a
 
 
-@pytest.mark.parametrize("build", [
-    _neuron, _fan_out,
-    pytest.param(_diamond, marks=pytest.mark.xfail(
-        strict=True, reason="draw_graph puts the labels of two edges leaving one node at the "
-                            "same height: not fixed yet")),
-])
+@pytest.mark.parametrize("build", [_neuron, _fan_out, _diamond])
 def test_draw_graph_labels_stay_apart(build):
     root = build()
     root.backward()
