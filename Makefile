@@ -2,7 +2,7 @@
 # needs; a stamp file inside .venv, newer than pyproject.toml, makes a second run quick.
 #
 #   make lab      set up and open the course in JupyterLab     (LAB_ARGS="--no-browser --port 8899")
-#   make test     set up and run every test, cores + 2 workers  (PYTEST_ARGS="-x -k gates" PYTEST_WORKERS=0)
+#   make test     set up and run every test, cores + 1 workers  (PYTEST_ARGS="-x -k gates" PYTEST_WORKERS=0)
 #   make test-quick  every test not marked slow, for the edit loop (a minute or two; PYTEST_ARGS=...)
 #   make lint     ruff over the repository, the notebooks' scripts included
 #   make bench    measure the engine against its peers         (BENCH_ARGS=...)
@@ -23,12 +23,13 @@ PIP_INSTALL := $(PIP) install --quiet --progress-bar off
 
 LAB_ARGS ?=
 PYTEST_ARGS ?=
-# pytest-xdist workers: two more than the cores, or 0 for none. Much of the suite waits (kernels
+# pytest-xdist workers: one more than the cores, or 0 for none. Much of the suite waits (kernels
 # starting, nbgrader and pip subprocesses, the browser): with one worker per core the two cores
-# were busy 1.4 of 2 on average. With --dist loadgroup the tests of one xdist_group run on one
-# worker, so an expensive shared fixture is built once; they start in the order conftest.py gives
-# them (the longest first), which --no-loadscope-reorder keeps.
-PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 2)')
+# were busy 1.4 of 2 on average (two more than the cores was no faster than one more). With
+# --dist loadgroup the tests of one xdist_group run on one worker, so an expensive shared fixture
+# is built once; they start in the order conftest.py gives them (the longest first), which
+# --no-loadscope-reorder keeps.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 XDIST := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 BENCH_ARGS ?=
 # Every folder of source/ that holds an assignment's script (source/<a>/<a>.py), unless told otherwise.

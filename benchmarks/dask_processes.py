@@ -102,8 +102,21 @@ class DaskProcesses:
             return []
 
     def kill_worker(self, index):
-        """SIGKILL worker `index`, nanny and all: as if its machine were gone."""
-        kill(self.worker_processes(index))
+        """SIGKILL worker `index`, nanny and all: as if its machine were gone. Each process is
+        stopped (SIGSTOP) first, until the tree holds no running one, so that none starts a
+        process (a launcher its bwrap) between the look at the tree and the kill."""
+        frozen = {}
+        while True:
+            new = [p for p in self.worker_processes(index) if p.pid not in frozen]
+            if not new:
+                break
+            for p in new:
+                try:
+                    p.suspend()
+                except psutil.Error:
+                    pass
+                frozen[p.pid] = p
+        kill(list(frozen.values()))
 
     def stop(self):
         """Stop the workers (gracefully, then by force), then the scheduler."""
