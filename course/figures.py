@@ -154,8 +154,8 @@ def draw_node(ax, node, x, y):
     Text (its box is the node)."""
     leaf = not node._parents
     return ax.text(x, y, node_label(node), ha="center", va="center", fontsize=11, zorder=3,
-            bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
-                      fc=NODE_FACE, ec="#555555"))
+                   bbox=dict(boxstyle="round,pad=0.35" if leaf else "circle,pad=0.3",
+                             fc=NODE_FACE, ec="#555555"))
 
 
 def legend_keys(gradients=True, mismatch=None):
@@ -272,7 +272,7 @@ def show_matrix(ax, M, title, rows=None, cols=None, cmap=LOCAL_CMAP, fmt="{:.3g}
     image = ax.imshow(M, cmap=cmap, vmin=-lim, vmax=lim)
     if M.size <= max_labelled:
         for (r, c), v in np.ndenumerate(M):
-            ax.text(c, r, fmt.format(v + 0.0), ha="center", va="center", fontsize=fontsize,
+            ax.text(c, r, number_text(v, fmt), ha="center", va="center", fontsize=fontsize,
                     color=ink_on(image.cmap(image.norm(v))))
     ax.set_xticks(range(M.shape[1]), cols if cols is not None else range(M.shape[1]))
     ax.set_yticks(range(M.shape[0]), rows if rows is not None else range(M.shape[0]))

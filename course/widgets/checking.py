@@ -165,7 +165,7 @@ def disagreeing(expected, got, rtol=RTOL, atol=ATOL):
 # --- describing a mismatch: course.diagnose, as the graded tests use it -----------------------
 
 def describe_mismatch(expected, got, *, numerical=None, where=None, upstream=None, inputs=(),
-                      output=None, others=None, f=None, input_index=0):
+                      others=None, f=None, input_index=0):
     """One line, for a student, on a gradient that disagrees with the reference.
 
     expected: the reference (the engine); got: the student's; numerical: finite differences
@@ -173,15 +173,13 @@ def describe_mismatch(expected, got, *, numerical=None, where=None, upstream=Non
     gradient is, e.g. "dL/dx of the σ gate"), upstream (the upstream gradient the rule got: a
     number, or one per output of f), inputs (the gate's), others (the student's gradients of
     every input, to see that two were swapped), f (the gate's forward function of its inputs,
-    float or array) and input_index (which input `got` is for). output is accepted and not
-    needed. With f, course.diagnose can test the hypotheses that need new numbers (swapped
-    inputs, the upstream gradient left out, an overwrite at fan-out, ...).
+    float or array) and input_index (which input `got` is for). With f, course.diagnose can test
+    the hypotheses that need new numbers (swapped inputs, the upstream gradient left out, an
+    overwrite at fan-out, ...).
 
     The words are course.diagnose's (`WORDS[kind]`), the kind the one `diagnose_mismatch`
     gives: the same verdict the graded tests print. No kind that fits: the numbers alone.
     """
-    del output
-
     def show(x):
         a = np.asarray(x, dtype=np.float64)
         return f"{float(a):.4g}" if a.size == 1 else f"shape {a.shape}"
@@ -210,12 +208,11 @@ def describe_copy(expected, got, upstreams, value, *, numerical=None, where=None
                              inputs=(value,), f=fan_out, input_index=0)
 
 
-def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), output=None, others=None,
-                      f=None, input_index=0):
+def diagnose_mismatch(expected, got, *, upstream=None, inputs=(), others=None, f=None,
+                      input_index=0):
     """The kind of mistake (a key of course.diagnose.WORDS), or None when no kind fits
     ("unknown") or the diagnosis cannot run. Arguments as for describe_mismatch; f may take
     floats (a scalar gate's forward, vectorised here) or arrays."""
-    del output
     expected_array = np.asarray(expected, dtype=np.float64)
     try:
         got_array = np.asarray(got, dtype=np.float64)

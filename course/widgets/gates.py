@@ -111,7 +111,7 @@ class GateModel(UpdatedModel):
             else:
                 gate.problems.append(checking.describe_mismatch(
                     expected, got, numerical=numerical, where=where,
-                    upstream=gate.upstream[0], inputs=gate.inputs, output=gate.output,
+                    upstream=gate.upstream[0], inputs=gate.inputs,
                     others=gate.student, f=GATES[gate.name].forward, input_index=k))
 
     def _numerical(self, gate, k):

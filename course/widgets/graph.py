@@ -164,7 +164,7 @@ class GraphModel(UpdatedModel):
                         e.grad, e.student, numerical=e.numerical,
                         where=f"{where}, input {e.k + 1} ({_name(order[e.parent])})",
                         upstream=node.grad, inputs=[p.data for p in node._parents],
-                        output=node.data, others=list(got), input_index=e.k,
+                        others=list(got), input_index=e.k,
                         f=forward_of(node)))
                     e.mark = _join(e.mark, f"yours {fmt(e.student, 3)}")
         if "copy" in self.rules:
@@ -370,7 +370,7 @@ class GraphFigure(WidgetFigure):
         self.arrows.append(ax.add_patch(FancyArrowPatch(
             tail, head, arrowstyle="-|>", mutation_scale=10, color=ARROW_COLOR, lw=1.2,
             connectionstyle=f"arc3,rad={bend}")))
-        xm, ym = edge_label_point(tail, head, bend)  # as in draw_graph
+        xm, ym = edge_label_point(tail, head, bend)  # draw_graph's first stop (no collision here)
         label = self.overlay.label
         value = label(ax, xm, ym + 0.08, FORWARD_COLOR, 9, va="bottom")
         grad = label(ax, xm, ym - 0.08, GRADIENT_COLOR, 9, va="top")

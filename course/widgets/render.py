@@ -54,15 +54,13 @@ class Label:
     """A text drawn over a figure's kept bitmap: change `.text` and call `OverlayFigure.png()`."""
 
     __slots__ = ("x", "y", "ax", "color", "size", "bold", "ha", "va", "text", "visible",
-                 "extra", "extra_color", "mine")
+                 "mine")
 
     def __init__(self, ax, x, y, color, size, bold, ha, va):
         self.ax, self.x, self.y = ax, x, y
         self.color, self.size, self.bold, self.ha, self.va = color, size, bold, ha, va
         self.text = ""
         self.visible = True
-        self.extra = ""      # drawn in bold `extra_color` right after the (last line of) text
-        self.extra_color = "black"
         self.mine = None     # a label of its own that goes with this one (a student's number)
 
 
@@ -124,11 +122,11 @@ class OverlayFigure:
         else:
             image = self._background.copy()
         draw = ImageDraw.Draw(image)
-        for xy, text, color, font, anchor in self._pieces(draw, image.height):
+        for xy, text, color, font, anchor in self._pieces(image.height):
             draw.text(xy, text, fill=color, font=font, anchor=anchor)
         return encode_png(image)
 
-    def _pieces(self, draw, height):
+    def _pieces(self, height):
         """(xy, text, color, font, anchor) for every line of every visible label, in pixels
         from the top left: what `png` draws, and what `label_boxes` measures."""
         for label in self.labels:
@@ -147,10 +145,6 @@ class OverlayFigure:
             for line in lines:
                 yield (x, y), line, label.color, font, anchor
                 y += step
-            if label.extra:
-                x0, _, x1, _ = draw.textbbox((x, y - step), lines[-1], font=font, anchor=anchor)
-                yield ((x1 + 0.4 * font.size, y - step), label.extra, label.extra_color,
-                       self._font(label.size, True), "l" + anchor[1])
 
     def label_boxes(self):
         """[(text, (x0, y0, x1, y1))]: the pixel box of every line the labels draw (from the
@@ -158,7 +152,7 @@ class OverlayFigure:
         width, height = (int(round(v)) for v in self.figure.bbox.size)
         draw = ImageDraw.Draw(Image.new("RGB", (width, height)))
         return [(text, draw.textbbox(xy, text, font=font, anchor=anchor))
-                for xy, text, _, font, anchor in self._pieces(draw, height)]
+                for xy, text, _, font, anchor in self._pieces(height)]
 
 
 class WidgetFigure:

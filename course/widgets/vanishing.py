@@ -88,7 +88,7 @@ class VanishingModel(UpdatedModel):
                 numerical = gradcheck.numerical_grad(sigmoid, a.data) * s.grad
                 self.problems.append(checking.describe_mismatch(
                     expected, got, numerical=numerical, where=f"layer {k + 1}, dL/da",
-                    upstream=s.grad, inputs=[a.data], output=s.data))
+                    upstream=s.grad, inputs=[a.data]))
         grads = [1.0]
         try:
             for s in reversed(post):
