@@ -12,7 +12,10 @@ The split: one seeded permutation of all 1,797 images; its first 300 are the tes
 300 the validation set, the remaining 1,197 the training set.
 """
 
+import gzip
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -53,15 +56,36 @@ class Split:
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
 
 
+def _bundled_digits_file():
+    """The path of scikit-learn's digits.csv.gz, found without importing scikit-learn (which
+    takes over a second: it imports SciPy), or None where it is not where load_digits reads it."""
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return path
+    return None
+
+
 def load_digits_arrays():
-    """All 1,797 digits: images (N, 1, 8, 8) float64 scaled to [0, 1], labels (N,) int64."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as error:
-        raise DatasetUnavailable(HOW_TO_INSTALL) from error
-    digits = load_digits()
-    images = digits.images.astype(np.float64)[:, None, :, :] / PIXEL_MAX
-    return images, digits.target.astype(np.int64)
+    """All 1,797 digits: images (N, 1, 8, 8) float64 scaled to [0, 1], labels (N,) int64.
+
+    Read from the file load_digits reads (rows of 64 pixels and the label), the same numbers
+    (tests/test_training_widget.py checks it); through load_digits itself if the file moved."""
+    path = _bundled_digits_file()
+    if path is not None:
+        with gzip.open(path, "rt") as rows:
+            table = np.loadtxt(rows, delimiter=",")
+        pixels, labels = table[:, :-1], table[:, -1]
+    else:
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError as error:
+            raise DatasetUnavailable(HOW_TO_INSTALL) from error
+        digits = load_digits()
+        pixels, labels = digits.data, digits.target
+    images = pixels.astype(np.float64).reshape(-1, 1, 8, 8) / PIXEL_MAX
+    return images, labels.astype(np.int64)
 
 
 def digits_split(seed=0):

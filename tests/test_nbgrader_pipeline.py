@@ -9,6 +9,9 @@ lose exactly the union of their tests, and each one's own tests can still be tol
 submission that does not is graded again one wrong answer at a time, so a failure names the wrong
 answer at fault. This runs a notebook some 60 times for the seven assignments instead of some 230.
 
+That the committed release runs without error up to its first stub is checked where a student
+runs it, in the student pack's own environment (test_student_pack.py).
+
 The slow nbgrader work of an assignment starts when its first test asks for it, two jobs at a time;
 each assignment is an xdist group, so under `make test` the assignments are shared out between the
 workers and each assignment's work is done once.
@@ -21,8 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from nbgrader_course import (REPO, TempCourse, assignments, filled_release, nbgrader,
                              notebook_file, stderr_outputs)
@@ -125,25 +126,10 @@ def grade_class(assignment, root):
     }
 
 
-def run_release_to_first_stub(assignment):
-    """Execute the committed release until the first error; return that error's name and cell."""
-    path = notebook_file(REPO / "release", assignment)
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        failed = next(i for i, c in enumerate(nb.cells) if any(
-            o.get("output_type") == "error" for o in c.get("outputs", [])))
-        return error.ename, nb.cells[failed]
-    return None, None
-
-
 class Jobs:
     """Futures of the nbgrader jobs, keyed by (job, assignment): `jobs["class", a].result()`.
 
-    An assignment's four jobs are submitted when a test first asks for one of them (the class
+    An assignment's three jobs are submitted when a test first asks for one of them (the class
     first: it takes longest); two run at a time."""
 
     def __init__(self, tmp_path_factory):
@@ -161,7 +147,6 @@ class Jobs:
             self.futures["validate-release", a] = submit(
                 nbgrader, "validate", "--invert", notebook_file(REPO / "release", a), cwd=REPO,
                 check=False)
-            self.futures["first-stub", a] = submit(run_release_to_first_stub, a)
         return self.futures[key]
 
 
@@ -195,14 +180,6 @@ def test_committed_release_is_regenerated_identically(pipeline, assignment):
     assert generated == committed, (
         f"release/{assignment} is out of date with source/{assignment}: run `make release` "
         f"and commit the result")
-
-
-@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
-def test_release_runs_up_to_its_first_stub(pipeline, assignment):
-    ename, cell = pipeline["first-stub", assignment].result()
-    assert ename == "NotImplementedError", (
-        f"the release of {assignment} must run without error until a test calls the first "
-        f"stub, but the first error was {ename} in:\n{cell.source if cell else ''}")
 
 
 @pytest.mark.parametrize("assignment", BY_ASSIGNMENT)

@@ -151,6 +151,22 @@ def test_the_digits_split_is_fixed_disjoint_and_covers_every_image():
     assert not np.array_equal(other.y_test, split.y_test)
 
 
+def test_the_digits_are_load_digits_own_numbers_read_without_importing_scikit_learn():
+    from sklearn.datasets import load_digits
+
+    images, labels = data.load_digits_arrays()
+    digits = load_digits()
+    assert np.array_equal(images, digits.images[:, None, :, :] / data.PIXEL_MAX)
+    assert np.array_equal(labels, digits.target)
+    # scikit-learn's import (SciPy and all) takes over a second; the file alone does not need it
+    code = ("import sys\nfrom course.data import load_digits_arrays\nload_digits_arrays()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]", result.stdout
+
+
 def test_without_scikit_learn_the_notebook_shows_how_to_get_it_not_a_traceback(tmp_path):
     # a kernel-like IPython shell in which sklearn cannot be imported
     code = ("import sys; sys.modules['sklearn'] = None\n"
