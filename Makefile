@@ -23,9 +23,10 @@ PIP_INSTALL := $(PIP) install --quiet --progress-bar off
 
 LAB_ARGS ?=
 PYTEST_ARGS ?=
-# pytest-xdist workers: one more than the cores, or 0 for none. Much of the suite waits (kernels
-# starting, nbgrader and pip subprocesses, the browser): with one worker per core the two cores
-# were busy 1.4 of 2 on average (two more than the cores was no faster than one more). With
+# pytest-xdist workers: one more than the cores, or 0 for none. Each worker spends part of its
+# time waiting on what its tests started (kernels, nbgrader, pip, the browser): with one worker
+# per core a run took 24.5 min, with one more 18.2 min in the same conditions, and vmstat then
+# shows the cores busy from the first test to the last (two more was no faster). With
 # --dist loadgroup the tests of one xdist_group run on one worker, so an expensive shared fixture
 # is built once; they start in the order conftest.py gives them (the longest first), which
 # --no-loadscope-reorder keeps.

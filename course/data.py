@@ -59,7 +59,10 @@ class Split:
 def _bundled_digits_file():
     """The path of scikit-learn's digits.csv.gz, found without importing scikit-learn (which
     takes over a second: it imports SciPy), or None where it is not where load_digits reads it."""
-    spec = importlib.util.find_spec("sklearn")
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):      # a half-imported or stubbed-out sklearn
+        return None
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():
