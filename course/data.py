@@ -63,7 +63,9 @@ def _bundled_digits_file():
         spec = importlib.util.find_spec("sklearn")
     except (ImportError, ValueError):      # a half-imported or stubbed-out sklearn
         return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
+    if spec is None:
+        return None
+    for folder in spec.submodule_search_locations or []:
         path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():
             return path
